@@ -1,0 +1,26 @@
+"""The navigation: each user sees only the entries they may open."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    icon: str
+    section: str  # "employee" or "admin": the base layout groups the admin entries apart.
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [NavItem(_("Home"), reverse("home"), "house", "employee")]
+    if user.is_active and user.is_staff and user.has_perm("users.view_user"):
+        items.append(NavItem(_("Employees"), reverse("admin:users_user_changelist"), "people", "admin"))
+    if user.is_superuser:
+        items.append(NavItem(_("Django admin"), reverse("admin:index"), "gear", "admin"))
+    return {"nav_items": items, "nav_admin_items": [i for i in items if i.section == "admin"]}

@@ -1,0 +1,66 @@
+import os
+
+# pytest-playwright starts an event loop for the session; without this every later Django
+# database call in the same process raises SynchronousOnlyOperation (MACHINE-NOTES.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from users.models import Department, User
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    """Create an employee; `role` is None, "Administrators" or "Managers"."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(email=None, *, role=None, manages=(), password=PASSWORD, **fields):
+        n = next(counter)
+        fields.setdefault("full_name", f"Employee {n}")
+        user = User.objects.create_user(email or f"user{n}@example.com", password, **fields)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        for department in manages:
+            department.managers.add(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def department(db):
+    return Department.objects.create(name="Sales")
+
+
+@pytest.fixture
+def administrator(make_user):
+    return make_user("admin@example.com", role="Administrators", full_name="Alex Admin")
+
+
+@pytest.fixture
+def manager(make_user, department):
+    return make_user("manager@example.com", role="Managers", manages=[department], full_name="Maria Manager")
+
+
+@pytest.fixture
+def employee(make_user, department):
+    return make_user("employee@example.com", department=department, full_name="Erik Employee")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` skip on other databases, with the reason."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run `make test-postgres` (CI runs it)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

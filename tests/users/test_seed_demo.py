@@ -1,0 +1,37 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+
+from users.demo import DEMO_LOGINS
+from users.models import City, Department, Position, Tag, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_builds_a_believable_company_once(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    counts = (User.objects.count(), Department.objects.count(), City.objects.count(), Position.objects.count(),
+              Tag.objects.count(), User.tags.through.objects.count())  # fmt: skip
+    assert counts[0] >= 300 and counts[1] >= 6 and counts[2] >= 5 and counts[3] >= 8 and counts[4] >= 6
+    assert User.objects.values("date_of_birth__year").distinct().count() > 20
+    assert User.objects.values("hire_date__year").distinct().count() > 10
+    for login in DEMO_LOGINS:
+        assert f"{login.email} / {login.password}" in first
+
+    call_command("seed_demo")
+    assert "already there" in capsys.readouterr().out
+    assert counts == (User.objects.count(), Department.objects.count(), City.objects.count(),
+                      Position.objects.count(), Tag.objects.count(), User.tags.through.objects.count())  # fmt: skip
+
+
+def test_demo_logins_work_and_have_their_roles():
+    call_command("seed_demo")
+    request = RequestFactory().post("/accounts/login/")
+    admin, manager, employee = (authenticate(request, username=login.email, password=login.password)
+                                for login in DEMO_LOGINS)  # fmt: skip
+    assert admin.is_giftshop_admin and admin.is_staff
+    assert manager.is_bonus_manager and not manager.is_giftshop_admin
+    assert [d.name for d in manager.managed_departments.all()] == ["Sales"]
+    assert not employee.is_giftshop_admin and not employee.is_bonus_manager
