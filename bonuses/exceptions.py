@@ -1,0 +1,53 @@
+"""Errors of the ledger. Every refused operation raises one of these and changes nothing."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class BonusError(Exception):
+    """The root of every ledger error; `message` is for people."""
+
+    default_message = _("The operation was refused.")
+
+    def __init__(self, message=None):
+        self.message = str(message or self.default_message)
+        super().__init__(self.message)
+
+
+class InvalidAmount(BonusError):
+    default_message = _("Enter an amount greater than zero.")
+
+
+class InsufficientBalance(BonusError):
+    default_message = _("The amount is more than the available balance.")
+
+
+class AccountBlocked(BonusError):
+    default_message = _("This account is blocked: its points cannot be spent or reserved.")
+
+
+class InvalidDates(BonusError):
+    default_message = _("The dates of the accrual are not valid.")
+
+
+class InactiveEmployee(BonusError):
+    default_message = _("The employee is not active.")
+
+
+class NoEmployees(BonusError):
+    default_message = _("Select at least one employee.")
+
+
+class OperationInPast(BonusError):
+    default_message = _("The operation is dated before the account's latest entry.")
+
+
+class ReservationResolved(BonusError):
+    default_message = _("This reservation has already been resolved.")
+
+
+class IdempotencyConflict(BonusError):
+    default_message = _("This request was already submitted with different data.")
+
+
+class InvalidSettings(BonusError):
+    default_message = _("The settings are not valid.")

@@ -1,0 +1,44 @@
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from bonuses import rules, services
+from bonuses.models import Entry
+
+
+class Command(BaseCommand):
+    help = (
+        "Settle every account up to the start of the given day (default: today, in the company time zone): "
+        "post activations, expiries and burn-outs. Idempotent; catches up on missed days."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="YYYY-MM-DD: settle up to 00:00 of this day (default: now)")
+
+    def handle(self, *args, **options):
+        if options["date"]:
+            try:
+                day = date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError(f"--date must look like 2026-03-15, not {options['date']!r}") from None
+            # Every activation, expiry and burn-out of a day happens at its 00:00.
+            at = rules.start_of_day(day)
+            if at > timezone.now():
+                raise CommandError("--date is in the future: what is due then cannot be posted yet.")
+        else:
+            at = timezone.now()
+
+        def progress(currency, done, total):
+            if total >= 5 * services.BATCH_SIZE:
+                self.stderr.write(f"  {currency}: {done}/{total} accounts")
+
+        result = services.settle(at=at, progress=progress)
+        self.stdout.write(
+            f"Settled up to {timezone.localtime(at):%Y-%m-%d %H:%M %Z}: {result.accounts} accounts changed."
+        )
+        labels = dict(Entry.Kind.choices)
+        for kind in (Entry.Kind.ACTIVATED, Entry.Kind.EXPIRED, Entry.Kind.BURNED):
+            count = result.counts.get(kind, 0)
+            amount = result.amounts.get(kind, 0)
+            self.stdout.write(f"  {labels[kind]}: {count} entries, {amount} points")

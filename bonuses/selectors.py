@@ -1,0 +1,138 @@
+"""Reads that apply the ledger's rules (SPEC.md section 5)."""
+
+import copy
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from . import rules
+from .models import Account, Allocation, Entry, Lot
+from .services import FIGURES, _burn_steps, get_currency
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Balance:
+    active: Decimal = ZERO
+    reserved: Decimal = ZERO
+    non_activated: Decimal = ZERO
+    spent: Decimal = ZERO
+    written_off: Decimal = ZERO
+    expired: Decimal = ZERO
+    total_accrued: Decimal = ZERO
+    next_expiry_on: date | None = None  # the last day the points can be used
+    next_expiry_amount: Decimal = ZERO
+
+
+def balance(user, currency=None, at: datetime | None = None) -> Balance:
+    """The balance details of one employee in one currency at a moment (default: now).
+
+    Events due by `at` that no settlement has posted yet (an expiry at midnight before the
+    daily run) are applied to a copy, so the figures are never stale.
+    """
+    currency = get_currency(currency)
+    at = at or timezone.now()
+    account = Account.objects.filter(user=user, currency=currency).first()
+    if account is None:
+        return Balance()
+    if account.last_entry_at and at < account.last_entry_at:
+        return _balance_from_history(account, at)
+    lots = [lot for lot in Lot.objects.filter(account=account) if lot.remaining > 0 or not lot.is_activated]
+    future = copy.copy(account)
+    rules.plan_settlement(future, lots, at, _burn_steps(currency), currency.quantum)
+    return Balance(**{name: getattr(future, name) for name in FIGURES}, **_next_expiry(lots, at))
+
+
+def _next_expiry(lots, at: datetime) -> dict:
+    """The nearest expiry among active and non-activated points that carry one."""
+    open_lots = [lot for lot in lots if lot.remaining > 0 and lot.expires_at and lot.expires_at > at]
+    if not open_lots:
+        return {}
+    first = min(lot.expires_at for lot in open_lots)
+    amount = sum((lot.remaining for lot in open_lots if lot.expires_at == first), ZERO)
+    return {"next_expiry_on": rules.last_usable_day(first), "next_expiry_amount": amount}
+
+
+def figures_from_entries(account, at: datetime | None = None) -> dict[str, Decimal]:
+    """The section 5 figures recomputed from the log alone (up to `at`); check_ledger compares."""
+    entries = Entry.objects.filter(account=account)
+    if at is not None:
+        entries = entries.filter(at__lte=at)
+    sums = dict(entries.values("kind").annotate(total=Sum("amount")).values_list("kind", "total"))
+    # An accrual whose lot activates later went to the non-activated figure.
+    late_accruals = entries.filter(kind__in=Entry.ACCRUALS, lot__activates_at__gt=F("at"))
+    non_activated_at_accrual = late_accruals.aggregate(total=Sum("amount"))["total"] or ZERO
+
+    def total(*kinds):
+        return sum((sums.get(kind, ZERO) for kind in kinds), ZERO)
+
+    accrued = total(*Entry.ACCRUALS)
+    figures = {
+        "written_off": -total(Entry.Kind.MANUAL_WRITE_OFF),
+        "spent": -total(Entry.Kind.ORDER_SPENT) - total(Entry.Kind.ORDER_REFUNDED),
+        "expired": -total(Entry.Kind.EXPIRED, Entry.Kind.BURNED),
+        "reserved": -total(Entry.Kind.ORDER_RESERVED)
+        - total(Entry.Kind.ORDER_RELEASED)
+        + total(Entry.Kind.ORDER_SPENT),
+        "non_activated": non_activated_at_accrual - total(Entry.Kind.ACTIVATED),
+    }
+    figures["total_accrued"] = accrued - figures["written_off"]
+    latest = entries.order_by("-at", "-id").values_list("balance_after", flat=True).first()
+    figures["active"] = latest if latest is not None else ZERO
+    return figures
+
+
+def _balance_from_history(account, at: datetime) -> Balance:
+    figures = figures_from_entries(account, at)
+    # Each lot as it stood at `at`: its amount plus the allocations posted by then.
+    lots = list(Lot.objects.filter(account=account, accrued_at__lte=at))
+    moved = dict(
+        Allocation.objects.filter(lot__in=lots, entry__at__lte=at)
+        .values("lot_id")
+        .annotate(total=Sum("amount"))
+        .values_list("lot_id", "total")
+    )
+    for lot in lots:
+        lot.remaining = lot.amount + moved.get(lot.pk, ZERO)
+    return Balance(**figures, **_next_expiry(lots, at))
+
+
+def ledger_problems(account: Account) -> list[str]:
+    """Every identity of the ledger that does not hold for this account (empty when all hold)."""
+    problems = []
+    stored = {name: getattr(account, name) for name in FIGURES}
+    if stored["total_accrued"] != sum(stored[n] for n in ("active", "reserved", "non_activated", "spent", "expired")):
+        problems.append(
+            f"total accrued {stored['total_accrued']} != active + reserved + non-activated + spent + expired"
+        )
+    computed = figures_from_entries(account)
+    for name in FIGURES:
+        if computed[name] != stored[name]:
+            problems.append(f"stored {name} {stored[name]} != {computed[name]} from the entries")
+    lots = list(Lot.objects.filter(account=account))
+    moved = dict(
+        Allocation.objects.filter(lot__account=account)
+        .values("lot_id")
+        .annotate(total=Sum("amount"))
+        .values_list("lot_id", "total")
+    )
+    for lot in lots:
+        if lot.remaining != lot.amount + moved.get(lot.pk, ZERO):
+            problems.append(f"lot {lot.pk}: remaining {lot.remaining} != amount + allocations")
+    in_lots = {
+        "active": sum((lot.remaining for lot in lots if lot.is_activated), ZERO),
+        "non_activated": sum((lot.remaining for lot in lots if not lot.is_activated), ZERO),
+    }
+    held = account.reservations.filter(status="held").aggregate(total=Sum("amount"))["total"] or ZERO
+    if in_lots["active"] != stored["active"] or in_lots["non_activated"] != stored["non_activated"]:
+        problems.append(
+            f"lots hold {in_lots['active']} active and {in_lots['non_activated']} non-activated, "
+            f"the account {stored['active']} and {stored['non_activated']}"
+        )
+    if held != stored["reserved"]:
+        problems.append(f"open reservations hold {held}, the account says {stored['reserved']} reserved")
+    return problems
