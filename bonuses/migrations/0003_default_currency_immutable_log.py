@@ -23,7 +23,7 @@ def create_default_currency(apps, schema_editor):
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(TRIGGER_FUNCTION)
+    schema_editor.execute(TRIGGER_FUNCTION, params=None)
     for table in IMMUTABLE_TABLES:
         schema_editor.execute(
             f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
