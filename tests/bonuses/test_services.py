@@ -186,7 +186,7 @@ def test_write_off_takes_first_expiring_lots_first_and_records_them(bonuses, emp
     services.accrue(user=employee, amount=10, actor=administrator, expires_on=day(4, 1), at=local(3, 1, 13))
     entry = services.write_off(user=employee, amount=25, actor=administrator, comment="Mistake", at=local(3, 2))
     no_expiry, may, april_old, april_new = Lot.objects.order_by("pk")
-    assert [a for a in entry.allocations.order_by("pk").values_list("lot_id", "amount")] == [
+    assert list(entry.allocations.order_by("pk").values_list("lot_id", "amount")) == [
         (april_old.pk, -10),
         (april_new.pk, -10),
         (may.pk, -5),

@@ -1,9 +1,14 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
-from users.demo import DEMO_LOGINS
+from bonuses.models import Currency, Entry, Lot
+
+from users.demo import DEMO_LOGINS, seed_employees
 from users.models import City, Department, Position, Tag, User
 
 pytestmark = pytest.mark.django_db
@@ -20,14 +25,24 @@ def test_seed_demo_builds_a_believable_company_once(capsys):
     for login in DEMO_LOGINS:
         assert f"{login.email} / {login.password}" in first
 
+    # A year of bonus history in two currencies, with expiries, pending activations and write-offs.
+    assert Currency.objects.count() == 2
+    kinds = set(Entry.objects.values_list("kind", flat=True))
+    assert {"manual_accrual", "manager_accrual", "manual_write_off", "expired"} <= kinds
+    assert Lot.objects.filter(is_activated=False).exists()
+    assert Entry.objects.filter(at__lt=timezone.now() - timedelta(days=330)).exists()
+    call_command("check_ledger")
+    entries = Entry.objects.count()
+
     call_command("seed_demo")
     assert "already there" in capsys.readouterr().out
+    assert Entry.objects.count() == entries
     assert counts == (User.objects.count(), Department.objects.count(), City.objects.count(),
                       Position.objects.count(), Tag.objects.count(), User.tags.through.objects.count())  # fmt: skip
 
 
 def test_demo_logins_work_and_have_their_roles():
-    call_command("seed_demo")
+    seed_employees()
     request = RequestFactory().post("/accounts/login/")
     admin, manager, employee = (authenticate(request, username=login.email, password=login.password)
                                 for login in DEMO_LOGINS)  # fmt: skip
