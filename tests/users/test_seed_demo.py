@@ -7,7 +7,6 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from bonuses.models import Currency, Entry, Lot
-
 from users.demo import DEMO_LOGINS, seed_employees
 from users.models import City, Department, Position, Tag, User
 
