@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import DecimalField, F, FilteredRelation, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import rules
-from .models import Account, Allocation, Entry, Lot
+from .models import AMOUNT, Account, Allocation, Entry, Lot
 from .services import FIGURES, _burn_steps, get_currency
 
 ZERO = Decimal("0.00")
@@ -136,3 +138,54 @@ def ledger_problems(account: Account) -> list[str]:
     if held != stored["reserved"]:
         problems.append(f"open reservations hold {held}, the account says {stored['reserved']} reserved")
     return problems
+
+
+# Screens -----------------------------------------------------------------------------------
+
+
+def can_manage(user) -> bool:
+    """Administrators: superusers, or `bonuses.manage_giftshop`."""
+    return user.is_authenticated and user.is_active and user.has_perm("bonuses.manage_giftshop")
+
+
+def can_grant(user) -> bool:
+    """Administrators, and managers with `bonuses.grant_bonuses`."""
+    return can_manage(user) or (user.is_authenticated and user.is_active and user.has_perm("bonuses.grant_bonuses"))
+
+
+def employees_in_scope(viewer):
+    """The active employees a viewer may see and accrue to: all for administrators, their departments for managers."""
+    employees = get_user_model().objects.filter(is_active=True)
+    if can_manage(viewer):
+        return employees
+    if can_grant(viewer):
+        return employees.filter(department__managers=viewer)
+    return employees.none()
+
+
+def accrual_table(viewer, currency):
+    """The accrual table's rows: employees in scope, each with the active balance in `currency`."""
+    return (
+        employees_in_scope(viewer)
+        .annotate(account=FilteredRelation("bonus_accounts", condition=Q(bonus_accounts__currency=currency)))
+        .annotate(balance=Coalesce("account__active", Value(ZERO), output_field=DecimalField(**AMOUNT)))
+        .select_related("position", "city", "department")
+        .prefetch_related("tags")
+    )
+
+
+def log_entries(viewer):
+    """The log as a viewer may read it: everything for administrators, their departments for managers."""
+    entries = Entry.objects.select_related("user", "currency", "actor", "batch", "reservation")
+    if can_manage(viewer):
+        return entries
+    if can_grant(viewer):
+        return entries.filter(user__department__managers=viewer)
+    return entries.none()
+
+
+def search_employees(employees, query: str):
+    """Employees whose name, e-mail or number contains `query`, by name (an index serves the order)."""
+    return employees.filter(
+        Q(full_name__icontains=query) | Q(email__icontains=query) | Q(employee_number__iexact=query)
+    ).order_by("full_name", "pk")

@@ -204,9 +204,15 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
             continue
         for event in events:
             entry = Entry(
-                account=account, user_id=account.user_id, currency=currency, kind=event.kind, amount=event.amount,
-                balance_after=event.balance_after, at=event.at, lot=event.lot,
-            )  # fmt: skip
+                account=account,
+                user_id=account.user_id,
+                currency=currency,
+                kind=event.kind,
+                amount=event.amount,
+                balance_after=event.balance_after,
+                at=event.at,
+                lot=event.lot,
+            )
             entries.append(entry)
             allocations.extend((entry, lot, amount) for lot, amount in event.allocations)
             result.counts[event.kind] += 1
@@ -283,9 +289,15 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
 def _post(account: Account, kind: str, amount: Decimal, at: datetime, *, allocations=(), **fields) -> Entry:
     """Write one entry for figures the caller has already updated on the locked `account`."""
     entry = Entry.objects.create(
-        account=account, user_id=account.user_id, currency_id=account.currency_id, kind=kind, amount=amount,
-        balance_after=account.active, at=at, **fields,
-    )  # fmt: skip
+        account=account,
+        user_id=account.user_id,
+        currency_id=account.currency_id,
+        kind=kind,
+        amount=amount,
+        balance_after=account.active,
+        at=at,
+        **fields,
+    )
     Allocation.objects.bulk_create([Allocation(entry=entry, lot=lot, amount=part) for lot, part in allocations])
     account.last_entry_at = at
     return entry
@@ -365,14 +377,29 @@ def _accrual_payload(users, accrual_args: dict, currency: Currency) -> dict:
 
 
 def accrue(
-    *, user, amount, actor, comment: str = "", currency: Currency | None = None, source: str = "manual",
-    expires_on: date | None = None, lifetime_days: int | None = None, activates_on: date | None = None,
-    idempotency_key: str | None = None, at: datetime | None = None,
-) -> Entry:  # fmt: skip
+    *,
+    user,
+    amount,
+    actor,
+    comment: str = "",
+    currency: Currency | None = None,
+    source: str = "manual",
+    expires_on: date | None = None,
+    lifetime_days: int | None = None,
+    activates_on: date | None = None,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+) -> Entry:
     """Credit `amount` points to one employee as a new lot; returns the accrual entry."""
     currency, at = get_currency(currency), _moment(at)
-    options = {"amount": amount, "comment": comment, "source": source, "expires_on": expires_on,
-               "lifetime_days": lifetime_days, "activates_on": activates_on}  # fmt: skip
+    options = {
+        "amount": amount,
+        "comment": comment,
+        "source": source,
+        "expires_on": expires_on,
+        "lifetime_days": lifetime_days,
+        "activates_on": activates_on,
+    }
 
     def run():
         accrual = _clean_accrual(currency, at, **options)
@@ -384,18 +411,33 @@ def accrue(
 
 
 def accrue_many(
-    *, users: Iterable, amount, actor, comment: str = "", currency: Currency | None = None, source: str = "bulk",
-    expires_on: date | None = None, lifetime_days: int | None = None, activates_on: date | None = None,
-    idempotency_key: str | None = None, at: datetime | None = None,
-) -> Batch:  # fmt: skip
+    *,
+    users: Iterable,
+    amount,
+    actor,
+    comment: str = "",
+    currency: Currency | None = None,
+    source: str = "bulk",
+    expires_on: date | None = None,
+    lifetime_days: int | None = None,
+    activates_on: date | None = None,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+) -> Batch:
     """Credit the same amount to many employees in one batch: all of them, or none."""
     currency, at = get_currency(currency), _moment(at)
     if hasattr(users, "values_list"):
         user_ids = sorted(set(users.values_list("pk", flat=True)))
     else:
         user_ids = sorted({getattr(u, "pk", u) for u in users})
-    options = {"amount": amount, "comment": comment, "source": source, "expires_on": expires_on,
-               "lifetime_days": lifetime_days, "activates_on": activates_on}  # fmt: skip
+    options = {
+        "amount": amount,
+        "comment": comment,
+        "source": source,
+        "expires_on": expires_on,
+        "lifetime_days": lifetime_days,
+        "activates_on": activates_on,
+    }
 
     def run():
         accrual = _clean_accrual(currency, at, **options)
@@ -407,9 +449,13 @@ def accrue_many(
             _check_order(account, at)
         _settle_locked(accounts, currency, at)
         batch = Batch.objects.create(
-            currency=currency, actor=actor, amount=accrual.amount, employee_count=len(accounts),
-            comment=accrual.comment, at=at,
-        )  # fmt: skip
+            currency=currency,
+            actor=actor,
+            amount=accrual.amount,
+            employee_count=len(accounts),
+            comment=accrual.comment,
+            at=at,
+        )
         _accrue_locked(accounts, accrual, currency, at, actor, batch=batch)
         return batch
 
@@ -419,19 +465,36 @@ def accrue_many(
 def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None) -> list[Entry]:
     """Create a lot and an accrual entry on each locked account; update their figures in bulk."""
     lots = [
-        Lot(account=account, amount=accrual.amount, remaining=accrual.amount, accrued_at=at,
-            activates_at=accrual.activates_at, expires_at=accrual.expires_at, is_activated=accrual.is_active,
-            source=accrual.source)
+        Lot(
+            account=account,
+            amount=accrual.amount,
+            remaining=accrual.amount,
+            accrued_at=at,
+            activates_at=accrual.activates_at,
+            expires_at=accrual.expires_at,
+            is_activated=accrual.is_active,
+            source=accrual.source,
+        )
         for account in accounts
-    ]  # fmt: skip
+    ]
     Lot.objects.bulk_create(lots, batch_size=BATCH_SIZE)
     gain = accrual.amount if accrual.is_active else Decimal("0")
     entries = [
-        Entry(account=account, user_id=account.user_id, currency=currency, kind=ACCRUAL_KINDS[accrual.source],
-              amount=accrual.amount, balance_after=account.active + gain, at=at, actor=actor,
-              comment=accrual.comment, lot=lot, batch=batch)
+        Entry(
+            account=account,
+            user_id=account.user_id,
+            currency=currency,
+            kind=ACCRUAL_KINDS[accrual.source],
+            amount=accrual.amount,
+            balance_after=account.active + gain,
+            at=at,
+            actor=actor,
+            comment=accrual.comment,
+            lot=lot,
+            batch=batch,
+        )
         for account, lot in zip(accounts, lots, strict=True)
-    ]  # fmt: skip
+    ]
     Entry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
     bucket = "active" if accrual.is_active else "non_activated"
     for chunk in _chunks([a.pk for a in accounts]):
@@ -447,9 +510,15 @@ def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None)
 
 
 def write_off(
-    *, user, amount, actor, comment: str = "", currency: Currency | None = None,
-    idempotency_key: str | None = None, at: datetime | None = None,
-) -> Entry:  # fmt: skip
+    *,
+    user,
+    amount,
+    actor,
+    comment: str = "",
+    currency: Currency | None = None,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+) -> Entry:
     """Take active points away (first-expiring first), as an administrator does with a comment."""
     currency, at = get_currency(currency), _moment(at)
     payload = {"user": user.pk, "currency": currency.pk, "amount": _normal(amount), "comment": comment}
@@ -502,8 +571,15 @@ def reserve(
         account.reserved += value
         # A new order resets the inactivity streak of "burn-out from the last purchase".
         account.streak_started_at, account.burned_steps = at, 0
-        _post(account, Entry.Kind.ORDER_RESERVED, -value, at, allocations=taken, reservation=reservation,
-              actor=actor or user)  # fmt: skip
+        _post(
+            account,
+            Entry.Kind.ORDER_RESERVED,
+            -value,
+            at,
+            allocations=taken,
+            reservation=reservation,
+            actor=actor or user,
+        )
         account.save(update_fields=ACCOUNT_FIELDS)
         return reservation
 
@@ -571,8 +647,9 @@ def release(reservation: Reservation, *, at: datetime | None = None, actor=None)
         account.active += fresh.amount
         fresh.status, fresh.resolved_at = Reservation.Status.RELEASED, at
         fresh.save(update_fields=["status", "resolved_at"])
-        entry = _post(account, Entry.Kind.ORDER_RELEASED, fresh.amount, at, allocations=given, reservation=fresh,
-                      actor=actor)  # fmt: skip
+        entry = _post(
+            account, Entry.Kind.ORDER_RELEASED, fresh.amount, at, allocations=given, reservation=fresh, actor=actor
+        )
         account.save(update_fields=ACCOUNT_FIELDS)
         # Points that went back into a lot that has meanwhile expired expire again now.
         _settle_locked([account], account.currency, at)
@@ -596,8 +673,7 @@ def refund(reservation: Reservation, *, amount=None, at: datetime | None = None,
         account.active += value
         fresh.refunded += value
         fresh.save(update_fields=["refunded"])
-        entry = _post(account, Entry.Kind.ORDER_REFUNDED, value, at, allocations=given, reservation=fresh,
-                      actor=actor)  # fmt: skip
+        entry = _post(account, Entry.Kind.ORDER_REFUNDED, value, at, allocations=given, reservation=fresh, actor=actor)
         account.save(update_fields=ACCOUNT_FIELDS)
         _settle_locked([account], account.currency, at)
     reservation.refresh_from_db()

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from bonuses.selectors import can_grant, can_manage
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -19,6 +21,12 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [NavItem(_("Home"), reverse("home"), "house", "employee")]
+    if can_grant(user):
+        items.append(NavItem(_("Accrual of bonuses"), reverse("bonuses:accrual-list"), "cash-coin", "admin"))
+        items.append(NavItem(_("Log"), reverse("bonuses:log-list"), "journal-text", "admin"))
+    if can_manage(user):
+        items.append(NavItem(_("Write-offs"), reverse("bonuses:write-off"), "dash-circle", "admin"))
+        items.append(NavItem(_("Settings"), reverse("bonuses:settings"), "sliders", "admin"))
     if user.is_active and user.is_staff and user.has_perm("users.view_user"):
         items.append(NavItem(_("Employees"), reverse("admin:users_user_changelist"), "people", "admin"))
     if user.is_superuser:

@@ -25,8 +25,18 @@
         },
       });
     });
+    // Multiple choices (departments, tags, event types) as tags with a remove button.
+    root.querySelectorAll("select[multiple]:not(.tomselected)").forEach(function (select) {
+      new TomSelect(select, { plugins: ["remove_button"], maxOptions: null });
+    });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initAutocomplete(document); });
+  // Small forms that apply as soon as a choice changes (currency, rows per page).
+  document.addEventListener("change", function (event) {
+    const form = event.target.closest("form[data-autosubmit]");
+    if (form) { form.submit(); }
+  });
+
+  initAutocomplete(document);
   document.body.addEventListener("htmx:afterSettle", function (event) { initAutocomplete(event.target); });
 })();

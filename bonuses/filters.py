@@ -1,0 +1,79 @@
+"""The filters of the accrual table and of the log; every value lives in the URL."""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from users.models import City, Department, Position, Tag
+
+from . import rules
+from .forms import EmployeeAutocomplete
+from .models import Batch, Currency, Entry
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class EmployeeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
+    city = django_filters.ModelMultipleChoiceFilter(queryset=City.objects.all(), label=_("City"))
+    position = django_filters.ModelMultipleChoiceFilter(queryset=Position.objects.all(), label=_("Position"))
+    tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(), label=_("Tags"), distinct=True)
+    balance_min = django_filters.NumberFilter(field_name="balance", lookup_expr="gte", label=_("Balance from"))
+    balance_max = django_filters.NumberFilter(field_name="balance", lookup_expr="lte", label=_("Balance to"))
+    hired_after = django_filters.DateFilter(
+        field_name="hire_date", lookup_expr="gte", label=_("Hired from"), widget=DATE_INPUT
+    )
+    hired_before = django_filters.DateFilter(
+        field_name="hire_date", lookup_expr="lte", label=_("Hired until"), widget=DATE_INPUT
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = []
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments is not None:  # a manager filters within the departments they manage
+            self.filters["department"].queryset = departments
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(full_name__icontains=value) | Q(email__icontains=value) | Q(employee_number__iexact=value)
+        )
+
+
+class LogFilter(django_filters.FilterSet):
+    employee = django_filters.ModelChoiceFilter(
+        field_name="user", queryset=get_user_model().objects.all(), label=_("Employee"), widget=EmployeeAutocomplete
+    )
+    department = django_filters.ModelMultipleChoiceFilter(
+        field_name="user__department", queryset=Department.objects.all(), label=_("Department")
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=Entry.Kind.choices, label=_("Event types"))
+    currency = django_filters.ModelChoiceFilter(queryset=Currency.objects.all(), label=_("Currency"))
+    actor = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.all(), label=_("Actor"), widget=EmployeeAutocomplete
+    )
+    period_from = django_filters.DateFilter(method="starting", label=_("From"), widget=DATE_INPUT)
+    period_to = django_filters.DateFilter(method="ending", label=_("To"), widget=DATE_INPUT)
+    comment = django_filters.CharFilter(lookup_expr="icontains", label=_("Comment contains"))
+    batch = django_filters.ModelChoiceFilter(queryset=Batch.objects.all(), label=_("Batch"), widget=forms.HiddenInput)
+
+    class Meta:
+        model = Entry
+        fields = []
+
+    # Days are the company's calendar days; comparing instants keeps the time index usable.
+    def starting(self, queryset, name, value):
+        return queryset.filter(at__gte=rules.start_of_day(value))
+
+    def ending(self, queryset, name, value):
+        return queryset.filter(at__lt=rules.start_of_day(value + timedelta(days=1)))

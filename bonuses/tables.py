@@ -1,0 +1,107 @@
+"""The accrual table and the log, rendered with django-tables2's Bootstrap 5 template."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .models import Entry
+
+
+def amount_html(value, *, signed=False):
+    """A figure with thousands separators; a signed amount also coloured by its sign."""
+    if not signed:
+        return format_html('<span class="amount">{}</span>', f"{value:,.2f}")
+    css = "amount-positive" if value > 0 else "amount-negative"
+    return format_html('<span class="amount {}">{}</span>', css, f"{value:+,.2f}")
+
+
+class AccrualTable(tables.Table):
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "th__input": {"class": "form-check-input", "data-select-page": "", "aria-label": _("Select the page")},
+            "td__input": {"class": "form-check-input", "data-select-row": "", "aria-label": _("Select")},
+        },
+        orderable=False,
+    )
+    full_name = tables.Column(verbose_name=_("Full name"), attrs={"td": {"class": "fw-medium"}})
+    email = tables.Column(verbose_name=_("E-mail"))
+    employee_number = tables.Column(verbose_name=_("Number"))
+    position = tables.Column(verbose_name=_("Position"), order_by=("position__name",))
+    city = tables.Column(verbose_name=_("City"), order_by=("city__name",))
+    department = tables.Column(verbose_name=_("Department"), order_by=("department__name",))
+    tags = tables.Column(verbose_name=_("Tags"), accessor="pk", order_by=("first_tag",))
+    balance = tables.Column(verbose_name=_("Balance"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    actions = tables.TemplateColumn(
+        template_name="bonuses/partials/accrual_actions.html",
+        verbose_name="",
+        orderable=False,
+        attrs={"td": {"class": "text-end text-nowrap"}},
+    )
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "accrual-table"}
+        row_attrs = {"data-employee": lambda record: record.pk, "data-name": lambda record: record.full_name}
+        order_by = ("full_name",)
+        empty_text = _("No employees match the filter.")
+
+    def render_tags(self, record):
+        tags = record.tags.all()
+        return format_html_join(" ", '<span class="badge text-bg-light border">{}</span>', ((t.name,) for t in tags))
+
+    def render_balance(self, value):
+        return amount_html(value)
+
+    def __init__(self, *args, currency, **kwargs):
+        self.currency = currency
+        super().__init__(*args, **kwargs)
+
+
+class LogTable(tables.Table):
+    at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
+    user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name",))
+    kind = tables.Column(verbose_name=_("Event type"))
+    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    balance_after = tables.Column(
+        verbose_name=_("Active balance after"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+    )
+    currency = tables.Column(verbose_name=_("Currency"), order_by=("currency__name",))
+    comment = tables.Column(verbose_name=_("Comment"), attrs={"td": {"class": "text-break log-comment"}})
+    actor = tables.Column(verbose_name=_("Actor"), order_by=("actor__full_name",))
+    link = tables.Column(verbose_name=_("Batch / order"), accessor="pk", orderable=False, empty_values=())
+
+    class Meta:
+        model = Entry
+        fields = ("at", "user", "kind", "amount", "balance_after", "currency", "comment", "actor", "link")
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "log-table"}
+        order_by = ("-at",)
+        empty_text = _("No entries match the filter.")
+
+    def render_amount(self, value):
+        return amount_html(value, signed=True)
+
+    def render_balance_after(self, value):
+        return amount_html(value)
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def order_at(self, queryset, is_descending):
+        # Entries of one moment keep the order they were posted in.
+        return queryset.order_by(*(("-at", "-id") if is_descending else ("at", "id"))), True
+
+    def render_link(self, record):
+        if record.batch_id:
+            return format_html(
+                '<a href="{}?batch={}">{} {}</a>',
+                reverse("bonuses:log-list"),
+                record.batch_id,
+                _("Batch"),
+                record.batch_id,
+            )
+        if record.reservation_id:
+            return format_html(
+                '<span class="text-body-secondary">{} {}</span>', _("Order"), record.reservation.reference
+            )
+        return "—"

@@ -1,0 +1,416 @@
+"""Administrator and manager screens: thin views over the services and selectors."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Min
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+from django_filters.views import FilterView
+from django_tables2 import LazyPaginator, SingleTableMixin
+
+from users.models import Department
+
+from . import exports, selectors, services
+from .exceptions import BonusError
+from .filters import EmployeeFilter, LogFilter
+from .forms import AccrualForm, BulkAccrualForm, CurrencySettingsForm, WriteOffForm
+from .models import Currency, Entry
+from .tables import AccrualTable, LogTable
+
+PAGE_SIZES = (25, 50, 100, 200)
+INVALID = 400  # a form with errors: shown again, with this status for programmatic callers
+
+
+class AdministratorRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Administrators only; others get 403, logged-out visitors the login page."""
+
+    def test_func(self):
+        return selectors.can_manage(self.request.user)
+
+
+class GrantorRequiredMixin(AdministratorRequiredMixin):
+    """Administrators and managers (who see only the departments they manage)."""
+
+    def test_func(self):
+        return selectors.can_grant(self.request.user)
+
+
+class CurrencyMixin:
+    def get_currency(self) -> Currency:
+        if not hasattr(self, "_currency"):
+            raw = self.request.POST.get("currency") or self.request.GET.get("currency")
+            currency = Currency.objects.filter(pk=raw).first() if raw and str(raw).isdigit() else None
+            self._currency = currency or services.get_currency()
+        return self._currency
+
+
+def manager_departments(user):
+    """None for administrators (every department), else the departments the manager manages."""
+    return None if selectors.can_manage(user) else Department.objects.filter(managers=user)
+
+
+def safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def finish(request, url: str):
+    """After a successful POST: htmx follows HX-Redirect, a plain form a redirect."""
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+def params_without(request, *names) -> list[tuple[str, str]]:
+    """The query parameters, less `names`, as pairs (a key may repeat) for hidden inputs."""
+    return [(key, value) for key, values in request.GET.lists() if key not in names for value in values]
+
+
+def query_without(request, *names) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, SingleTableMixin, FilterView):
+    table_class = AccrualTable
+    filterset_class = EmployeeFilter
+    template_name = "bonuses/accrual_list.html"
+
+    def get_queryset(self):
+        return selectors.accrual_table(self.request.user, self.get_currency()).annotate(first_tag=Min("tags__name"))
+
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "departments": manager_departments(self.request.user)}
+
+    def get_table_kwargs(self):
+        return {"currency": self.get_currency()}
+
+    def get_table_pagination(self, table):
+        per_page = self.request.GET.get("per_page", "")
+        return {"per_page": int(per_page) if per_page.isdigit() and int(per_page) in PAGE_SIZES else PAGE_SIZES[0]}
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            filterset = self.get_filterset(self.get_filterset_class())
+            rows = filterset.qs.order_by("full_name", "pk") if filterset.is_valid() else self.get_queryset().none()
+            return exports.xlsx_response(
+                name="bonus-balances",
+                title=_("Accrual of bonuses to users"),
+                filters={_("Currency"): str(self.get_currency()), **exports.describe_filters(filterset.form)},
+                columns=exports.ACCRUAL_COLUMNS,
+                rows=exports.accrual_rows(rows),
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        currency = self.get_currency()
+        keep = [("currency", currency.pk), ("per_page", context["table"].paginator.per_page)]
+        context.update(
+            currency=currency,
+            currencies=Currency.objects.all(),
+            page_sizes=PAGE_SIZES,
+            matching=context["table"].paginator.count,
+            filter_query=query_without(self.request, "page", "export"),
+            params_but_currency=params_without(self.request, "currency", "page", "export"),
+            params_but_per_page=params_without(self.request, "per_page", "page", "export"),
+            filter_keep=keep,
+            reset_query=f"currency={currency.pk}",
+            is_administrator=selectors.can_manage(self.request.user),
+        )
+        return context
+
+
+class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
+    """The "Add bonuses" modal of one row: GET shows it, POST accrues."""
+
+    template_name = "bonuses/partials/accrual_form.html"
+
+    def employee(self):
+        employee = get_object_or_404(get_user_model(), pk=self.kwargs["pk"])
+        in_scope = selectors.employees_in_scope(self.request.user).filter(pk=employee.pk).exists()
+        if employee.is_active and not in_scope:
+            raise PermissionDenied(_("You may not grant bonuses to this employee."))
+        return employee
+
+    def render_form(self, employee, form, status=200):
+        context = {
+            "employee": employee,
+            "form": form,
+            "currency": self.get_currency(),
+            "next": safe_next(self.request, reverse("bonuses:accrual-list")),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        return self.render_form(self.employee(), AccrualForm(currency=self.get_currency()))
+
+    def post(self, request, pk):
+        employee, currency = self.employee(), self.get_currency()
+        form = AccrualForm(request.POST, currency=currency)
+        if form.is_valid():
+            try:
+                entry = services.accrue(
+                    user=employee,
+                    actor=request.user,
+                    currency=currency,
+                    source=source_for(request.user),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    **form.service_options(),
+                )
+            except BonusError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(amount)s %(currency)s added to %(name)s. New balance: %(balance)s.")
+                    % {
+                        "amount": entry.amount,
+                        "currency": currency,
+                        "name": employee.full_name,
+                        "balance": entry.balance_after,
+                    },
+                )
+                return finish(request, safe_next(request, reverse("bonuses:accrual-list")))
+        return self.render_form(employee, form, status=INVALID)
+
+
+def source_for(user) -> str:
+    return "manual" if selectors.can_manage(user) else "manager"
+
+
+class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
+    """The bulk "Add bonuses" modal: to the selected rows, or to every employee matching the filter."""
+
+    template_name = "bonuses/partials/accrual_bulk_form.html"
+
+    def recipients(self, data):
+        """The employees a bulk accrual goes to; refuses (403) anyone outside the viewer's scope."""
+        scope = selectors.employees_in_scope(self.request.user)
+        if data.get("select_all") in ("1", "true", "True", True):
+            filters = QueryDict(data.get("filters", ""))
+            filterset = EmployeeFilter(
+                filters,
+                queryset=selectors.accrual_table(self.request.user, self.get_currency()),
+                departments=manager_departments(self.request.user),
+            )
+            return sorted(filterset.qs.values_list("pk", flat=True)) if filterset.is_valid() else []
+        try:
+            ids = sorted({int(part) for part in str(data.get("employees", "")).split(",") if part.strip()})
+        except ValueError:
+            return []
+        allowed = set(scope.filter(pk__in=ids).values_list("pk", flat=True))
+        if set(ids) - allowed:
+            inactive_or_unknown = set(ids) - set(
+                get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True)
+            )
+            if set(ids) - allowed - inactive_or_unknown:
+                raise PermissionDenied(_("You may not grant bonuses to some of these employees."))
+            return ids  # the service refuses inactive or unknown employees with a message
+        return ids
+
+    def render_form(self, form, ids, status=200):
+        context = {
+            "form": form,
+            "count": len(ids),
+            "currency": self.get_currency(),
+            "next": safe_next(self.request, reverse("bonuses:accrual-list")),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request):
+        ids = self.recipients(request.GET)
+        initial = {
+            "employees": ",".join(map(str, ids)) if request.GET.get("select_all") != "1" else "",
+            "select_all": request.GET.get("select_all") == "1",
+            "filters": request.GET.get("filters", ""),
+        }
+        return self.render_form(BulkAccrualForm(currency=self.get_currency(), initial=initial), ids)
+
+    def post(self, request):
+        currency = self.get_currency()
+        form = BulkAccrualForm(request.POST, currency=currency)
+        ids = self.recipients(request.POST)
+        if form.is_valid():
+            try:
+                batch = services.accrue_many(
+                    users=ids,
+                    actor=request.user,
+                    currency=currency,
+                    source=source_for(request.user),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    **form.service_options(),
+                )
+            except BonusError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    format_html(
+                        '{} <a href="{}?batch={}" class="alert-link">{}</a>',
+                        _("%(count)d employees received %(amount)s %(currency)s each, %(total)s in all.")
+                        % {
+                            "count": batch.employee_count,
+                            "amount": batch.amount,
+                            "currency": currency,
+                            "total": batch.total,
+                        },
+                        reverse("bonuses:log-list"),
+                        batch.pk,
+                        _("See the batch in the log"),
+                    ),
+                )
+                return finish(request, safe_next(request, reverse("bonuses:accrual-list")))
+        return self.render_form(form, ids, status=INVALID)
+
+
+class WriteOffCreateView(AdministratorRequiredMixin, FormView):
+    form_class = WriteOffForm
+    template_name = "bonuses/write_off.html"
+
+    def get_initial(self):
+        return {"currency": services.get_currency()}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            entry = services.write_off(
+                user=data["employee"],
+                amount=data["amount"],
+                comment=data["comment"],
+                currency=data["currency"],
+                actor=self.request.user,
+                idempotency_key=data["idempotency_key"],
+            )
+        except BonusError as error:
+            form.add_error("amount", error.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("%(amount)s %(currency)s written off %(name)s. New balance: %(balance)s.")
+            % {
+                "amount": -entry.amount,
+                "currency": data["currency"],
+                "name": data["employee"].full_name,
+                "balance": entry.balance_after,
+            },
+        )
+        query = f"?employee={data['employee'].pk}&kind={Entry.Kind.MANUAL_WRITE_OFF}&currency={data['currency'].pk}"
+        return redirect(reverse("bonuses:log-list") + query)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = INVALID
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        employee = form.cleaned_data.get("employee") if form.is_bound and hasattr(form, "cleaned_data") else None
+        currency = (form.cleaned_data.get("currency") if employee else None) or services.get_currency()
+        context.update(available=selectors.balance(employee, currency).active if employee else None, tab="write-off")
+        return context
+
+
+class AvailableBalanceView(AdministratorRequiredMixin, View):
+    """The "Available bonuses" figure of the write-off form, for the chosen employee and currency."""
+
+    def get(self, request):
+        employee = get_user_model().objects.filter(pk=request.GET.get("employee") or 0).first()
+        currency = Currency.objects.filter(pk=request.GET.get("currency") or 0).first() or services.get_currency()
+        available = selectors.balance(employee, currency).active if employee else None
+        return render(request, "bonuses/partials/available.html", {"available": available, "currency": currency})
+
+
+class EmployeeAutocompleteView(GrantorRequiredMixin, View):
+    """Employees whose name, e-mail or number contains the typed text; 20 at most."""
+
+    def get(self, request):
+        query = request.GET.get("q", "").strip()
+        if len(query) < 2:
+            return JsonResponse({"results": []})
+        employees = selectors.employees_in_scope(request.user)
+        if request.GET.get("all") == "1" and selectors.can_manage(request.user):
+            employees = get_user_model().objects.all()  # the log filters by former employees too
+        found = selectors.search_employees(employees, query)[:20]
+        return JsonResponse({"results": [{"id": u.pk, "text": f"{u.full_name} ({u.email})"} for u in found]})
+
+
+class LogListView(GrantorRequiredMixin, SingleTableMixin, FilterView):
+    table_class = LogTable
+    filterset_class = LogFilter
+    template_name = "bonuses/log_list.html"
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def get_queryset(self):
+        return selectors.log_entries(self.request.user)
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        departments = manager_departments(self.request.user)
+        if departments is not None:
+            filterset.filters["department"].queryset = departments
+            filterset.form.fields["department"].queryset = departments
+        return filterset
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            filterset = self.get_filterset(self.get_filterset_class())
+            rows = filterset.qs.order_by("-at", "-id") if filterset.is_valid() else self.get_queryset().none()
+            return exports.xlsx_response(
+                name="bonus-log",
+                title=_("Bonus accrual and spending log"),
+                filters=exports.describe_filters(filterset.form),
+                columns=exports.LOG_COLUMNS,
+                rows=exports.log_rows(rows),
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter_query"] = query_without(self.request, "page", "export")
+        return context
+
+
+class SettingsView(AdministratorRequiredMixin, TemplateView):
+    template_name = "bonuses/settings.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "currencies": Currency.objects.all(), "tab": "currencies"}
+
+
+class CurrencySettingsView(AdministratorRequiredMixin, FormView):
+    form_class = CurrencySettingsForm
+    template_name = "bonuses/currency_settings.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": get_object_or_404(Currency, pk=self.kwargs["pk"])}
+
+    def form_valid(self, form):
+        try:
+            services.update_currency_settings(form.instance, **form.cleaned_data)
+        except BonusError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The settings of %(currency)s are saved.") % {"currency": form.instance})
+        return redirect("bonuses:settings")
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = INVALID
+        return response
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "tab": "currencies"}

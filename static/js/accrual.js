@@ -1,0 +1,103 @@
+// The accrual table: row selection, the bulk "Add bonuses" modal and the single-row modal.
+(function () {
+  "use strict";
+  const bar = document.getElementById("selection-bar");
+  if (!bar) { return; }
+  const modalElement = document.getElementById("modal");
+  const modal = bootstrap.Modal.getOrCreateInstance(modalElement);
+  const rows = () => Array.from(document.querySelectorAll("input[data-select-row]"));
+  const pageBox = document.querySelector("input[data-select-page]");
+  const countLabel = bar.querySelector("[data-selection-count]");
+  const bulkButton = bar.querySelector("[data-bulk-open]");
+  const bulkCount = bar.querySelector("[data-bulk-count]");
+  const allButton = bar.querySelector("[data-select-all-matching]");
+  const clearButton = bar.querySelector("[data-clear-selection]");
+  const matching = parseInt(bar.dataset.matching, 10);
+  let allMatching = false;
+
+  function selectedIds() {
+    return rows().filter((box) => box.checked).map((box) => box.value);
+  }
+
+  function refresh() {
+    const ids = selectedIds();
+    const count = allMatching ? matching : ids.length;
+    bulkButton.classList.toggle("d-none", count === 0);
+    clearButton.classList.toggle("d-none", count === 0);
+    allButton.classList.toggle("d-none", allMatching || ids.length === 0 || matching <= ids.length);
+    bulkCount.textContent = count;
+    countLabel.textContent = count === 0 ? countLabel.dataset.empty
+      : (allMatching ? bar.dataset.allLabel : bar.dataset.someLabel).replace("%s", count);
+    if (pageBox) {
+      pageBox.checked = ids.length > 0 && ids.length === rows().length;
+      pageBox.indeterminate = ids.length > 0 && ids.length < rows().length;
+    }
+  }
+
+  countLabel.dataset.empty = countLabel.textContent;
+  bar.dataset.someLabel = bar.dataset.someLabel || "%s selected";
+  bar.dataset.allLabel = bar.dataset.allLabel || "All %s matching employees selected";
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("input[data-select-row]")) {
+      allMatching = false;
+      refresh();
+    } else if (event.target === pageBox) {
+      allMatching = false;
+      rows().forEach((box) => { box.checked = pageBox.checked; });
+      refresh();
+    }
+  });
+  allButton.addEventListener("click", function () {
+    allMatching = true;
+    rows().forEach((box) => { box.checked = true; });
+    refresh();
+  });
+  clearButton.addEventListener("click", function () {
+    allMatching = false;
+    rows().forEach((box) => { box.checked = false; });
+    refresh();
+  });
+
+  function openModal(url) {
+    htmx.ajax("GET", url, { target: "#modal-body" }).then(function () { modal.show(); });
+  }
+
+  bulkButton.addEventListener("click", function () {
+    const params = new URLSearchParams({ currency: bar.dataset.currency, next: window.location.pathname + window.location.search });
+    if (allMatching) {
+      params.set("select_all", "1");
+      params.set("filters", bar.dataset.filters);
+    } else {
+      params.set("employees", selectedIds().join(","));
+    }
+    openModal(bar.dataset.bulkUrl + "?" + params.toString());
+  });
+
+  // The row buttons carry hx-get; the modal opens once the form has arrived.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id === "modal-body" && !modalElement.classList.contains("show")) {
+      modal.show();
+    }
+    updateTotal();
+  });
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.matches && event.detail.elt.matches("[data-open-modal]")) {
+      event.detail.parameters.next = window.location.pathname + window.location.search;
+    }
+  });
+
+  // The bulk modal shows the total before Send.
+  function updateTotal() {
+    const summary = document.querySelector("[data-bulk-summary]");
+    if (!summary) { return; }
+    const amount = parseFloat((document.querySelector("#modal-body input[name=amount]") || {}).value || "0");
+    const total = (isNaN(amount) ? 0 : amount) * parseInt(summary.dataset.count, 10);
+    summary.querySelector("[data-bulk-total]").textContent = total.toLocaleString(undefined, { maximumFractionDigits: 2 });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("#modal-body input[name=amount]")) { updateTotal(); }
+  });
+
+  refresh();
+})();
