@@ -52,7 +52,10 @@ class EmployeeFilter(django_filters.FilterSet):
 
 class LogFilter(django_filters.FilterSet):
     employee = django_filters.ModelChoiceFilter(
-        field_name="user", queryset=get_user_model().objects.all(), label=_("Employee"), widget=EmployeeAutocomplete
+        field_name="user",
+        queryset=get_user_model().objects.all(),
+        label=_("Employee"),
+        widget=EmployeeAutocomplete(former_too=True),
     )
     department = django_filters.ModelMultipleChoiceFilter(
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
@@ -60,7 +63,7 @@ class LogFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Entry.Kind.choices, label=_("Event types"))
     currency = django_filters.ModelChoiceFilter(queryset=Currency.objects.all(), label=_("Currency"))
     actor = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.all(), label=_("Actor"), widget=EmployeeAutocomplete
+        queryset=get_user_model().objects.all(), label=_("Actor"), widget=EmployeeAutocomplete(former_too=True)
     )
     period_from = django_filters.DateFilter(method="starting", label=_("From"), widget=DATE_INPUT)
     period_to = django_filters.DateFilter(method="ending", label=_("To"), widget=DATE_INPUT)

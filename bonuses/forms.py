@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Currency
@@ -16,8 +17,11 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 class EmployeeAutocomplete(forms.Select):
     """A select that renders only the chosen employee; tom-select asks the server for the rest."""
 
-    def __init__(self, attrs=None):
-        super().__init__({"data-autocomplete": reverse_lazy("bonuses:employee-autocomplete"), **(attrs or {})})
+    def __init__(self, attrs=None, *, former_too=False):
+        url = reverse_lazy("bonuses:employee-autocomplete")
+        # The log also filters by deactivated employees; the write-off form only by active ones.
+        url = format_lazy("{}?all=1", url) if former_too else url
+        super().__init__({"data-autocomplete": url, **(attrs or {})})
 
     def optgroups(self, name, value, attrs=None):
         chosen = [str(v) for v in value if v not in (None, "")]
