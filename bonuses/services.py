@@ -39,11 +39,22 @@ def _chunks(items: list, size: int = BATCH_SIZE):
         yield items[start : start + size]
 
 
-def _moment(at: datetime | None) -> datetime:
-    if at is None:
-        return timezone.now()
-    if timezone.is_naive(at):
+def _given(at: datetime | None) -> datetime | None:
+    if at is not None and timezone.is_naive(at):
         raise ValueError("`at` must be an aware datetime")
+    return at
+
+
+def _resolve(at: datetime | None, accounts: list[Account]) -> datetime:
+    """The operation's moment: as given, or now, read once the accounts are locked.
+
+    Reading the clock after the lock matters: a caller that waited for another's commit must not
+    be dated before that commit's entries. A given moment before an account's latest entry is refused.
+    """
+    if at is None:
+        at = max([timezone.now(), *(a.last_entry_at for a in accounts if a.last_entry_at)])
+    for account in accounts:
+        _check_order(account, at)
     return at
 
 
@@ -70,7 +81,8 @@ def _payload_hash(operation: str, payload: dict) -> str:
 def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Callable):
     """Run `run()` once per (actor, key): a repeat returns the first result or its refusal again."""
     if not key:
-        return run()
+        with transaction.atomic():
+            return run()
     if actor is None:
         raise ValueError("An idempotency key needs an actor.")
     digest = _payload_hash(operation, payload)
@@ -264,7 +276,7 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
     before anything is posted, so a second run finds nothing left to do. Catches up on missed
     days, since every event is dated at its own due moment.
     """
-    at = _moment(at)
+    at = _given(at) or timezone.now()
     if account is not None:
         with transaction.atomic():
             locked = Account.objects.select_for_update().select_related("currency").get(pk=account.pk)
@@ -327,12 +339,12 @@ def _take(account: Account, amount: Decimal, at: datetime) -> list[tuple[Lot, De
     return taken
 
 
-def _prepare(user, currency: Currency, at: datetime, *, create: bool = False) -> Account:
-    """Lock the account, refuse an operation dated in its past, and settle it up to `at`."""
+def _prepare(user, currency: Currency, at: datetime | None, *, create: bool = False) -> tuple[Account, datetime]:
+    """Lock the account, fix the operation's moment, and settle the account up to it."""
     account = _lock_account(user, currency, create=create)
-    _check_order(account, at)
+    at = _resolve(at, [account])
     _settle_locked([account], currency, at)
-    return account
+    return account, at
 
 
 def _check_employees(user_ids: list[int]) -> None:
@@ -391,7 +403,7 @@ def accrue(
     at: datetime | None = None,
 ) -> Entry:
     """Credit `amount` points to one employee as a new lot; returns the accrual entry."""
-    currency, at = get_currency(currency), _moment(at)
+    currency, at = get_currency(currency), _given(at)
     options = {
         "amount": amount,
         "comment": comment,
@@ -402,10 +414,10 @@ def accrue(
     }
 
     def run():
-        accrual = _clean_accrual(currency, at, **options)
         _check_employees([user.pk])
-        account = _prepare(user, currency, at, create=True)
-        return _accrue_locked([account], accrual, currency, at, actor)[0]
+        account, moment = _prepare(user, currency, at, create=True)
+        accrual = _clean_accrual(currency, moment, **options)
+        return _accrue_locked([account], accrual, currency, moment, actor)[0]
 
     return _idempotent(actor, idempotency_key, "accrue", _accrual_payload([user.pk], options, currency), run)
 
@@ -425,7 +437,7 @@ def accrue_many(
     at: datetime | None = None,
 ) -> Batch:
     """Credit the same amount to many employees in one batch: all of them, or none."""
-    currency, at = get_currency(currency), _moment(at)
+    currency, at = get_currency(currency), _given(at)
     if hasattr(users, "values_list"):
         user_ids = sorted(set(users.values_list("pk", flat=True)))
     else:
@@ -440,23 +452,23 @@ def accrue_many(
     }
 
     def run():
-        accrual = _clean_accrual(currency, at, **options)
         if not user_ids:
             raise exceptions.NoEmployees()
+        rules.clean_amount(options["amount"], currency)  # refuse a bad amount before locking anything
         _check_employees(user_ids)
         accounts = _lock_accounts(user_ids, currency, create=True)
-        for account in accounts:
-            _check_order(account, at)
-        _settle_locked(accounts, currency, at)
+        moment = _resolve(at, accounts)
+        accrual = _clean_accrual(currency, moment, **options)
+        _settle_locked(accounts, currency, moment)
         batch = Batch.objects.create(
             currency=currency,
             actor=actor,
             amount=accrual.amount,
             employee_count=len(accounts),
             comment=accrual.comment,
-            at=at,
+            at=moment,
         )
-        _accrue_locked(accounts, accrual, currency, at, actor, batch=batch)
+        _accrue_locked(accounts, accrual, currency, moment, actor, batch=batch)
         return batch
 
     return _idempotent(actor, idempotency_key, "accrue_many", _accrual_payload(user_ids, options, currency), run)
@@ -520,18 +532,20 @@ def write_off(
     at: datetime | None = None,
 ) -> Entry:
     """Take active points away (first-expiring first), as an administrator does with a comment."""
-    currency, at = get_currency(currency), _moment(at)
+    currency, at = get_currency(currency), _given(at)
     payload = {"user": user.pk, "currency": currency.pk, "amount": _normal(amount), "comment": comment}
 
     def run():
         value = rules.clean_amount(amount, currency)
         text = rules.clean_comment(comment)
-        account = _prepare(user, currency, at)
-        taken = _take(account, value, at)
+        account, moment = _prepare(user, currency, at)
+        taken = _take(account, value, moment)
         account.active -= value
         account.written_off += value
         account.total_accrued -= value
-        entry = _post(account, Entry.Kind.MANUAL_WRITE_OFF, -value, at, allocations=taken, actor=actor, comment=text)
+        entry = _post(
+            account, Entry.Kind.MANUAL_WRITE_OFF, -value, moment, allocations=taken, actor=actor, comment=text
+        )
         account.save(update_fields=ACCOUNT_FIELDS)
         return entry
 
@@ -560,10 +574,10 @@ def reserve(
     *, user, amount, reference: str, currency: Currency | None = None, at: datetime | None = None, actor=None
 ) -> Reservation:
     """Hold points for an order: they leave the active balance at once, first-expiring first."""
-    currency, at = get_currency(currency), _moment(at)
+    currency, at = get_currency(currency), _given(at)
     value = rules.clean_amount(amount, currency)
     with transaction.atomic():
-        account = _prepare(user, currency, at)
+        account, at = _prepare(user, currency, at)
         _check_spendable(account)
         taken = _take(account, value, at)
         reservation = Reservation.objects.create(account=account, amount=value, reference=reference, created_at=at)
@@ -584,7 +598,9 @@ def reserve(
         return reservation
 
 
-def _prepare_reservation(reservation: Reservation, at: datetime, expected: str) -> tuple[Account, Reservation]:
+def _prepare_reservation(
+    reservation: Reservation, at: datetime | None, expected: str
+) -> tuple[Account, Reservation, datetime]:
     """Lock the account, then re-read the reservation: it resolves at most once."""
     account = Account.objects.select_for_update().select_related("currency").get(pk=reservation.account_id)
     fresh = Reservation.objects.select_for_update().get(pk=reservation.pk)
@@ -592,16 +608,16 @@ def _prepare_reservation(reservation: Reservation, at: datetime, expected: str) 
         raise exceptions.ReservationResolved(
             _("Reservation %(ref)s is %(status)s.") % {"ref": fresh.reference, "status": fresh.get_status_display()}
         )
-    _check_order(account, at)
+    at = _resolve(at, [account])
     _settle_locked([account], account.currency, at)
-    return account, fresh
+    return account, fresh, at
 
 
 def capture(reservation: Reservation, *, at: datetime | None = None, actor=None) -> Entry:
     """Turn held points into spent points (the order is completed)."""
-    at = _moment(at)
+    at = _given(at)
     with transaction.atomic():
-        account, fresh = _prepare_reservation(reservation, at, Reservation.Status.HELD)
+        account, fresh, at = _prepare_reservation(reservation, at, Reservation.Status.HELD)
         _check_spendable(account)
         account.reserved -= fresh.amount
         account.spent += fresh.amount
@@ -639,9 +655,9 @@ def _give_back(account: Account, reservation: Reservation, amount: Decimal) -> l
 
 def release(reservation: Reservation, *, at: datetime | None = None, actor=None) -> Entry:
     """Cancel the hold: the points go back into the lots they came from."""
-    at = _moment(at)
+    at = _given(at)
     with transaction.atomic():
-        account, fresh = _prepare_reservation(reservation, at, Reservation.Status.HELD)
+        account, fresh, at = _prepare_reservation(reservation, at, Reservation.Status.HELD)
         given = _give_back(account, fresh, fresh.amount)
         account.reserved -= fresh.amount
         account.active += fresh.amount
@@ -659,9 +675,9 @@ def release(reservation: Reservation, *, at: datetime | None = None, actor=None)
 
 def refund(reservation: Reservation, *, amount=None, at: datetime | None = None, actor=None) -> Entry:
     """Return spent points (a returned order, in whole or in part) into the lots they came from."""
-    at = _moment(at)
+    at = _given(at)
     with transaction.atomic():
-        account, fresh = _prepare_reservation(reservation, at, Reservation.Status.CAPTURED)
+        account, fresh, at = _prepare_reservation(reservation, at, Reservation.Status.CAPTURED)
         refundable = fresh.amount - fresh.refunded
         value = refundable if amount is None else rules.clean_amount(amount, account.currency)
         if value <= 0 or value > refundable:

@@ -4,8 +4,12 @@ import os
 # database call in the same process raises SynchronousOnlyOperation (MACHINE-NOTES.md).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from users.models import Department, User
@@ -16,6 +20,26 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+DATA_MIGRATIONS = [
+    ("bonuses.migrations.0002_roles", "create_roles"),
+    ("bonuses.migrations.0003_default_currency_immutable_log", "create_default_currency"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(request):
+    """Transactional tests end with a flush, which also empties what the data migrations wrote
+    (the roles, the default currency); such a test gets it back first. Tests in a transaction run
+    before every transactional one, so they always see the migrated database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    ContentType.objects.clear_cache()
+    for module, function in DATA_MIGRATIONS:
+        getattr(import_module(module), function)(apps, None)
 
 
 @pytest.fixture

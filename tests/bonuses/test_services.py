@@ -56,6 +56,8 @@ def test_lifetime_counts_calendar_days_in_the_company_time_zone(settings, zone, 
     services.write_off(user=employee, amount=1, actor=administrator, at=local(3, 4, 23, 59, 59))
     with pytest.raises(InsufficientBalance):
         services.write_off(user=employee, amount=1, actor=administrator, at=local(3, 5, 0, 0, 0))
+    assert not Entry.objects.filter(kind=Entry.Kind.EXPIRED).exists()  # the refusal left nothing, not even that
+    services.settle(at=local(3, 5, 0, 0, 0))
     entry = Entry.objects.get(kind=Entry.Kind.EXPIRED)
     assert entry.amount == -99 and entry.at == local(3, 5, 0, 0, 0)
 
@@ -369,8 +371,14 @@ def test_entries_and_allocations_cannot_be_changed_through_the_orm(bonuses, empl
     entry = services.accrue(user=employee, amount=10, actor=administrator)
     services.write_off(user=employee, amount=5, actor=administrator)
     entry.comment = "edited"
-    for attempt in (entry.save, entry.delete, lambda: Entry.objects.update(comment="x"), Entry.objects.all().delete,
-                    Allocation.objects.all().delete, lambda: Allocation.objects.update(amount=1)):  # fmt: skip
+    for attempt in (
+        entry.save,
+        entry.delete,
+        lambda: Entry.objects.update(comment="x"),
+        Entry.objects.all().delete,
+        Allocation.objects.all().delete,
+        lambda: Allocation.objects.update(amount=1),
+    ):
         with pytest.raises(TypeError, match="immutable"):
             attempt()
     assert Entry.objects.get(pk=entry.pk).comment == ""
@@ -380,8 +388,11 @@ def test_entries_and_allocations_cannot_be_changed_through_the_orm(bonuses, empl
 def test_postgres_trigger_refuses_update_and_delete_on_the_log(bonuses, employee, administrator):
     services.accrue(user=employee, amount=10, actor=administrator)
     services.write_off(user=employee, amount=5, actor=administrator)  # an allocation row
-    for sql in ("UPDATE bonuses_entry SET comment = 'x'", "DELETE FROM bonuses_entry",
-                "UPDATE bonuses_allocation SET amount = 1"):  # fmt: skip
+    for sql in (
+        "UPDATE bonuses_entry SET comment = 'x'",
+        "DELETE FROM bonuses_entry",
+        "UPDATE bonuses_allocation SET amount = 1",
+    ):
         with pytest.raises(IntegrityError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert set(Entry.objects.values_list("comment", flat=True)) == {""}
@@ -391,12 +402,24 @@ def test_constraints_refuse_bad_rows_even_past_the_orm(bonuses, employee, admini
     services.accrue(user=employee, amount=10, actor=administrator)
     lot = Lot.objects.get()
     entry = Entry.objects.get()
-    for change in (lambda: Lot.objects.filter(pk=lot.pk).update(remaining=-1),
-                   lambda: Lot.objects.filter(pk=lot.pk).update(remaining=11),
-                   lambda: Account.objects.update(active=-1),
-                   lambda: Entry.objects.bulk_create([Entry(account=entry.account, user=employee, currency=bonuses,
-                                                            kind="manual_accrual", amount=0, balance_after=0,
-                                                            at=entry.at)])):  # fmt: skip
+    for change in (
+        lambda: Lot.objects.filter(pk=lot.pk).update(remaining=-1),
+        lambda: Lot.objects.filter(pk=lot.pk).update(remaining=11),
+        lambda: Account.objects.update(active=-1),
+        lambda: Entry.objects.bulk_create(
+            [
+                Entry(
+                    account=entry.account,
+                    user=employee,
+                    currency=bonuses,
+                    kind="manual_accrual",
+                    amount=0,
+                    balance_after=0,
+                    at=entry.at,
+                )
+            ]
+        ),
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             change()
     lot.refresh_from_db()
