@@ -8,8 +8,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import IO
 
+from django import forms
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -191,10 +193,12 @@ def describe_filters(form) -> dict[str, str]:
         return described
     for name, value in form.cleaned_data.items():
         field = form.fields[name]
-        if isinstance(value, str | date | int | float) or hasattr(value, "pk") or value is None:
-            text = value.isoformat() if isinstance(value, date) else str(value or "")
-        else:  # several values: model instances, or codes with labels
-            labels = dict(field.choices) if isinstance(getattr(field, "choices", None), list) else {}
+        if value is None or isinstance(value, str | int | float | Decimal | date) or hasattr(value, "pk"):
+            text = value.isoformat() if isinstance(value, date) else str(value if value is not None else "")
+        elif isinstance(field, forms.ModelMultipleChoiceField):
+            text = ", ".join(str(item) for item in value)
+        else:  # codes with labels, such as event types
+            labels = dict(field.choices)
             text = ", ".join(str(labels.get(item, item)) for item in value)
         if text:
             described[str(field.label or name)] = text

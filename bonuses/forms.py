@@ -8,6 +8,8 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import rules
+from .exceptions import InvalidAmount
 from .models import Currency
 from .rules import MAX_COMMENT
 
@@ -34,6 +36,14 @@ class EmployeeAutocomplete(forms.Select):
         return [(None, options, 0)]
 
 
+def checked_amount(amount, currency):
+    """The ledger's own amount rules (whole numbers, limits), as a field error."""
+    try:
+        return rules.clean_amount(amount, currency)
+    except InvalidAmount as error:
+        raise forms.ValidationError(error.message) from None
+
+
 class IdempotentForm(forms.Form):
     """Carries a key made when the form is shown, so that a double submission posts once."""
 
@@ -43,6 +53,11 @@ class IdempotentForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def renew_key(self) -> None:
+        """A refused form is shown again with a new key: its corrected submission is a new request."""
+        self.data = self.data.copy()
+        self.data["idempotency_key"] = uuid.uuid4().hex
 
 
 class AccrualForm(IdempotentForm):
@@ -60,8 +75,10 @@ class AccrualForm(IdempotentForm):
         super().__init__(*args, **kwargs)
         self.currency = currency
         if currency.whole_numbers:
-            self.fields["amount"].decimal_places = 0
             self.fields["amount"].widget.attrs["step"] = "1"
+
+    def clean_amount(self):
+        return checked_amount(self.cleaned_data["amount"], self.currency)
 
     def clean(self):
         data = super().clean()
@@ -103,6 +120,15 @@ class WriteOffForm(IdempotentForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recommended: why the points are written off."),
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amount") is not None and data.get("currency"):
+            try:
+                data["amount"] = checked_amount(data["amount"], data["currency"])
+            except forms.ValidationError as error:
+                self.add_error("amount", error)
+        return data
 
 
 class CurrencySettingsForm(forms.ModelForm):

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Min
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
-from django_tables2 import LazyPaginator, SingleTableMixin
+from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
 
 from users.models import Department
 
@@ -83,7 +84,24 @@ def query_without(request, *names) -> str:
     return params.urlencode()
 
 
-class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, SingleTableMixin, FilterView):
+class BoundedTableMixin(SingleTableMixin):
+    """Ordering from the URL, but the page size only from `get_table_pagination`: django-tables2
+    would take any `per_page` from the URL, however large or negative."""
+
+    def get_table(self, **kwargs):
+        table = RequestConfig(self.request, paginate=False).configure(
+            self.get_table_class()(data=self.get_table_data(), **kwargs)
+        )
+        page = self.request.GET.get("page", "")
+        pagination = self.get_table_pagination(table)
+        try:
+            table.paginate(page=int(page) if page.isdigit() else 1, **pagination)
+        except (EmptyPage, PageNotAnInteger):
+            table.paginate(page=1, **pagination)
+        return table
+
+
+class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, FilterView):
     table_class = AccrualTable
     filterset_class = EmployeeFilter
     template_name = "bonuses/accrual_list.html"
@@ -146,6 +164,8 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
         return employee
 
     def render_form(self, employee, form, status=200):
+        if status == INVALID:
+            form.renew_key()
         context = {
             "employee": employee,
             "form": form,
@@ -201,6 +221,10 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
         scope = selectors.employees_in_scope(self.request.user)
         if data.get("select_all") in ("1", "true", "True", True):
             filters = QueryDict(data.get("filters", ""))
+            departments = manager_departments(self.request.user)
+            asked = {value for value in filters.getlist("department") if value.isdigit()}
+            if departments is not None and asked - {str(pk) for pk in departments.values_list("pk", flat=True)}:
+                raise PermissionDenied(_("You may not grant bonuses to other departments."))
             filterset = EmployeeFilter(
                 filters,
                 queryset=selectors.accrual_table(self.request.user, self.get_currency()),
@@ -222,6 +246,8 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
         return ids
 
     def render_form(self, form, ids, status=200):
+        if status == INVALID:
+            form.renew_key()
         context = {
             "form": form,
             "count": len(ids),
@@ -311,6 +337,7 @@ class WriteOffCreateView(AdministratorRequiredMixin, FormView):
         return redirect(reverse("bonuses:log-list") + query)
 
     def form_invalid(self, form):
+        form.renew_key()
         response = super().form_invalid(form)
         response.status_code = INVALID
         return response
@@ -348,7 +375,7 @@ class EmployeeAutocompleteView(GrantorRequiredMixin, View):
         return JsonResponse({"results": [{"id": u.pk, "text": f"{u.full_name} ({u.email})"} for u in found]})
 
 
-class LogListView(GrantorRequiredMixin, SingleTableMixin, FilterView):
+class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
     table_class = LogTable
     filterset_class = LogFilter
     template_name = "bonuses/log_list.html"

@@ -27,15 +27,64 @@ POSITIONS = [
 ]
 TAGS = ["Mentor", "Remote", "Newcomer", "Volunteer", "First aider", "Hackathon 2026", "Part-time"]
 FIRST_NAMES = [
-    "Anna", "Ben", "Clara", "David", "Elena", "Felix", "Greta", "Hannah", "Igor", "Jonas", "Katrin", "Lukas",
-    "Mia", "Noah", "Olga", "Paul", "Quentin", "Rosa", "Sofia", "Tim", "Ursula", "Viktor", "Wanda", "Yusuf",
-    "Zoe", "Amir", "Leonie", "Marta", "Nils", "Petra",
-]  # fmt: skip
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Elena",
+    "Felix",
+    "Greta",
+    "Hannah",
+    "Igor",
+    "Jonas",
+    "Katrin",
+    "Lukas",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Quentin",
+    "Rosa",
+    "Sofia",
+    "Tim",
+    "Ursula",
+    "Viktor",
+    "Wanda",
+    "Yusuf",
+    "Zoe",
+    "Amir",
+    "Leonie",
+    "Marta",
+    "Nils",
+    "Petra",
+]
 LAST_NAMES = [
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-    "Koch", "Richter", "Klein", "Wolf", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hartmann",
-    "Lange", "Werner", "Krause", "Lehmann", "Köhler",
-]  # fmt: skip
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hartmann",
+    "Lange",
+    "Werner",
+    "Krause",
+    "Lehmann",
+    "Köhler",
+]
 
 EMPLOYEE_COUNT = 320
 DEMO_PASSWORD = "demo-employee"
@@ -89,8 +138,15 @@ def seed_employees() -> int:
         email = f"{first}.{last}.{n}@example.com".lower().replace("ü", "ue").replace("ö", "oe")
         fields = attributes()  # drawn even for existing rows, so a second run draws the same company
         if email not in existing:
-            new_users.append(User(email=email, full_name=f"{first} {last}", employee_number=f"E{n:05d}",
-                                  password=password_hash, **fields))  # fmt: skip
+            new_users.append(
+                User(
+                    email=email,
+                    full_name=f"{first} {last}",
+                    employee_number=f"E{n:05d}",
+                    password=password_hash,
+                    **fields,
+                )
+            )
     User.objects.bulk_create(new_users)
     tag_links = []
     for user in User.objects.filter(email__in=[u.email for u in new_users]):
@@ -108,9 +164,13 @@ def seed_employees() -> int:
         user = User.objects.filter(email=login.email).first()
         if user is None:
             user = User.objects.create_user(
-                login.email, login.password, full_name=name, employee_number=number,
-                **{**attributes(), "department": department}, is_staff=is_staff,
-            )  # fmt: skip
+                login.email,
+                login.password,
+                full_name=name,
+                employee_number=number,
+                **{**attributes(), "department": department},
+                is_staff=is_staff,
+            )
             new_users.append(user)
         if group:
             user.groups.add(Group.objects.get(name=group))

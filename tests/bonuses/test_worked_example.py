@@ -14,8 +14,10 @@ pytestmark = pytest.mark.django_db
 
 def figures(user, at):
     b = selectors.balance(user, at=at)
-    return {name: int(getattr(b, name)) for name in
-            ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")}  # fmt: skip
+    return {
+        name: int(getattr(b, name))
+        for name in ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")
+    }
 
 
 def march_start(employee, administrator):
@@ -44,8 +46,15 @@ def test_worked_example_with_the_order_cancelled(whole, employee, administrator)
     assert figures(employee, local(3, 15, 0, 0, 0))["non_activated"] == 0
 
     services.settle(at=local(3, 16))
-    expected = {"active": 250, "reserved": 0, "non_activated": 0, "spent": 0, "written_off": 30, "expired": 70,
-                "total_accrued": 320}  # fmt: skip
+    expected = {
+        "active": 250,
+        "reserved": 0,
+        "non_activated": 0,
+        "spent": 0,
+        "written_off": 30,
+        "expired": 70,
+        "total_accrued": 320,
+    }
     assert figures(employee, local(3, 16)) == expected
     b = selectors.balance(employee, at=local(3, 16))
     assert b.total_accrued == b.active + b.reserved + b.non_activated + b.spent + b.expired
@@ -63,7 +72,12 @@ def test_worked_example_with_the_order_completed(whole, employee, administrator)
     assert (lot_a.remaining, lot_b.remaining) == (150, 0)
     services.settle(at=local(3, 16))
     assert figures(employee, local(3, 16)) == {
-        "active": 200, "reserved": 0, "non_activated": 0, "spent": 120, "written_off": 30, "expired": 0,
+        "active": 200,
+        "reserved": 0,
+        "non_activated": 0,
+        "spent": 120,
+        "written_off": 30,
+        "expired": 0,
         "total_accrued": 320,
-    }  # fmt: skip
+    }
     assert Decimal(320) == 200 + 0 + 0 + 120 + 0

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_builds_a_believable_company_once(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
-    counts = (User.objects.count(), Department.objects.count(), City.objects.count(), Position.objects.count(),
-              Tag.objects.count(), User.tags.through.objects.count())  # fmt: skip
+    counts = (
+        User.objects.count(),
+        Department.objects.count(),
+        City.objects.count(),
+        Position.objects.count(),
+        Tag.objects.count(),
+        User.tags.through.objects.count(),
+    )
     assert counts[0] >= 300 and counts[1] >= 6 and counts[2] >= 5 and counts[3] >= 8 and counts[4] >= 6
     assert User.objects.values("date_of_birth__year").distinct().count() > 20
     assert User.objects.values("hire_date__year").distinct().count() > 10
@@ -36,15 +42,22 @@ def test_seed_demo_builds_a_believable_company_once(capsys):
     call_command("seed_demo")
     assert "already there" in capsys.readouterr().out
     assert Entry.objects.count() == entries
-    assert counts == (User.objects.count(), Department.objects.count(), City.objects.count(),
-                      Position.objects.count(), Tag.objects.count(), User.tags.through.objects.count())  # fmt: skip
+    assert counts == (
+        User.objects.count(),
+        Department.objects.count(),
+        City.objects.count(),
+        Position.objects.count(),
+        Tag.objects.count(),
+        User.tags.through.objects.count(),
+    )
 
 
 def test_demo_logins_work_and_have_their_roles():
     seed_employees()
     request = RequestFactory().post("/accounts/login/")
-    admin, manager, employee = (authenticate(request, username=login.email, password=login.password)
-                                for login in DEMO_LOGINS)  # fmt: skip
+    admin, manager, employee = (
+        authenticate(request, username=login.email, password=login.password) for login in DEMO_LOGINS
+    )
     assert admin.is_giftshop_admin and admin.is_staff
     assert manager.is_bonus_manager and not manager.is_giftshop_admin
     assert [d.name for d in manager.managed_departments.all()] == ["Sales"]

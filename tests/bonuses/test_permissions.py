@@ -1,0 +1,291 @@
+"""Who may open what (SPEC.md section 1, issue 4): a matrix over every URL of bonuses/urls.py.
+
+Anonymous visitors go to the login page; an employee without a role gets 403 everywhere; a
+manager opens the accrual table, the accrual forms for their own departments, the employee
+autocomplete and the log, and nothing else; administrators (the group, or a superuser) open
+everything. POSTs without a CSRF token are refused and write nothing.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+
+from bonuses import services
+from bonuses.models import Account, Batch, Currency, Entry, Lot
+from users.models import Department
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str  # the test id
+    name: str  # the URL name in bonuses/urls.py
+    method: str
+    path: Callable[[dict], str]
+    data: Callable[[dict], dict] | None = None
+    manager_may: bool = False
+
+    @property
+    def is_export(self) -> bool:
+        return "export" in self.label
+
+
+def accrual_data(world):
+    return {"amount": "10", "idempotency_key": uuid.uuid4().hex, "currency": world["currency"].pk}
+
+
+def bulk_data(world):
+    return {**accrual_data(world), "employees": str(world["employee"].pk)}
+
+
+def write_off_data(world):
+    return {
+        "employee": world["employee"].pk,
+        "currency": world["currency"].pk,
+        "amount": "1",
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+def currency_data(world):
+    return {
+        "name": "Bonuses",
+        "activation_delay_days": "2",
+        "burn_policy": "never",
+        "lifetime_unit": "days",
+        "burn_steps": "[]",
+    }
+
+
+def own(world) -> str:
+    return f"/bonuses/accrual/{world['employee'].pk}/add/"
+
+
+def foreign(world) -> str:
+    return f"/bonuses/accrual/{world['outsider'].pk}/add/"
+
+
+def currency_settings(world) -> str:
+    return f"/bonuses/settings/currency/{world['currency'].pk}/"
+
+
+CASES = [
+    Case("accrual-list", "accrual-list", "GET", lambda w: "/bonuses/accrual/", manager_may=True),
+    Case("accrual-list-export", "accrual-list", "GET", lambda w: "/bonuses/accrual/?export=xlsx", manager_may=True),
+    Case("accrual-create-own-GET", "accrual-create", "GET", own, manager_may=True),
+    Case("accrual-create-own-POST", "accrual-create", "POST", own, accrual_data, manager_may=True),
+    Case("accrual-create-foreign-GET", "accrual-create", "GET", foreign),
+    Case("accrual-create-foreign-POST", "accrual-create", "POST", foreign, accrual_data),
+    Case(
+        "accrual-bulk-GET",
+        "accrual-bulk",
+        "GET",
+        lambda w: f"/bonuses/accrual/bulk/?employees={w['employee'].pk}",
+        manager_may=True,
+    ),
+    Case("accrual-bulk-POST", "accrual-bulk", "POST", lambda w: "/bonuses/accrual/bulk/", bulk_data, manager_may=True),
+    Case("write-off-GET", "write-off", "GET", lambda w: "/bonuses/write-off/"),
+    Case("write-off-POST", "write-off", "POST", lambda w: "/bonuses/write-off/", write_off_data),
+    Case(
+        "write-off-available",
+        "write-off-available",
+        "GET",
+        lambda w: f"/bonuses/write-off/available/?employee={w['employee'].pk}",
+    ),
+    Case(
+        "employee-autocomplete",
+        "employee-autocomplete",
+        "GET",
+        lambda w: "/bonuses/employees/autocomplete/?q=Erik",
+        manager_may=True,
+    ),
+    Case("log-list", "log-list", "GET", lambda w: "/bonuses/log/", manager_may=True),
+    Case("log-list-export", "log-list", "GET", lambda w: "/bonuses/log/?export=xlsx", manager_may=True),
+    Case("settings", "settings", "GET", lambda w: "/bonuses/settings/"),
+    Case("currency-settings-GET", "currency-settings", "GET", currency_settings),
+    Case("currency-settings-POST", "currency-settings", "POST", currency_settings, currency_data),
+]
+POST_CASES = [case for case in CASES if case.method == "POST"]
+IDS = [case.label for case in CASES]
+POST_IDS = [case.label for case in POST_CASES]
+
+
+def test_the_matrix_covers_every_url_of_the_app():
+    patterns = get_resolver("bonuses.urls").url_patterns
+    assert {case.name for case in CASES} == {pattern.name for pattern in patterns}
+    # Every view that accepts POST is in the matrix with POST too.
+    posting = {pattern.name for pattern in patterns if hasattr(pattern.callback.view_class, "post")}
+    assert {case.name for case in POST_CASES} == posting
+
+
+@pytest.fixture
+def world(bonuses, employee, make_user, administrator):
+    outsider = make_user("outsider@example.com", department=Department.objects.create(name="Finance"))
+    services.accrue(user=employee, amount=50, actor=administrator, comment="Sales entry")
+    services.accrue(user=outsider, amount=70, actor=administrator, comment="Finance entry")
+    return {"employee": employee, "outsider": outsider, "currency": bonuses}
+
+
+def snapshot():
+    return (
+        Entry.objects.count(),
+        Lot.objects.count(),
+        Batch.objects.count(),
+        sorted(Account.objects.values_list("user_id", "active")),
+        Currency.objects.values().get(is_default=True),
+    )
+
+
+def request(client, case: Case, world):
+    path = case.path(world)
+    if case.method == "GET":
+        return path, client.get(path)
+    return path, client.post(path, case.data(world))
+
+
+def assert_allowed(case: Case, response, before):
+    if case.method == "GET":
+        assert response.status_code == 200, response
+        if case.is_export:
+            assert response["Content-Type"] == XLSX
+            assert b"".join(response.streaming_content).startswith(b"PK")  # a zip: an .xlsx file
+    else:
+        assert response.status_code == 302, getattr(response, "context", None) and response.context.get("form")
+        assert snapshot() != before  # the POST did what it was for
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_anonymous_is_sent_to_the_login_page(client, world, case):
+    before = snapshot()
+    path, response = request(client, case, world)
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == "/accounts/login/"
+    assert parse_qs(location.query)["next"] == [path]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_an_employee_without_a_role_gets_403(client, world, case):
+    client.force_login(world["employee"])
+    before = snapshot()
+    _path, response = request(client, case, world)
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_manager_opens_only_their_scope(client, manager, world, case):
+    client.force_login(manager)
+    before = snapshot()
+    _path, response = request(client, case, world)
+    if case.manager_may:
+        assert_allowed(case, response, before)
+    else:
+        assert response.status_code == 403
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_an_administrator_opens_everything(client, administrator, world, case):
+    client.force_login(administrator)
+    before = snapshot()
+    _path, response = request(client, case, world)
+    assert_allowed(case, response, before)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_superuser_opens_everything(client, make_user, world, case):
+    client.force_login(make_user("root@example.com", is_superuser=True, is_staff=True))
+    before = snapshot()
+    _path, response = request(client, case, world)
+    assert_allowed(case, response, before)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_deactivated_administrator_gets_nothing(client, make_user, world, case):
+    """force_login skips the backend's active check; the views must still refuse a deactivated account."""
+    former = make_user("former-admin@example.com", role="Administrators", is_active=False)
+    client.force_login(former)
+    before = snapshot()
+    _path, response = request(client, case, world)
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == "/accounts/login/"
+    assert snapshot() == before
+
+
+def test_a_manager_sees_only_their_departments_in_the_log(client, manager, world):
+    client.force_login(manager)
+    response = client.get("/bonuses/log/")
+    rows = [row.record for row in response.context["table"].page.object_list]
+    assert [(entry.user, entry.comment) for entry in rows] == [(world["employee"], "Sales entry")]
+    assert "Finance entry" not in response.content.decode()
+
+
+def test_a_manager_sees_only_their_departments_in_the_table(client, manager, world):
+    client.force_login(manager)
+    response = client.get("/bonuses/accrual/")
+    assert [row.record for row in response.context["table"].page.object_list] == [world["employee"]]
+
+
+def test_menus_show_only_what_the_user_may_open(client, manager, administrator, world):
+    client.force_login(administrator)
+    page = client.get("/bonuses/accrual/").content.decode()
+    for url in ("/bonuses/accrual/", "/bonuses/log/", "/bonuses/write-off/", "/bonuses/settings/"):
+        assert f'href="{url}"' in page
+    client.force_login(manager)
+    page = client.get("/bonuses/accrual/").content.decode()
+    assert 'href="/bonuses/accrual/"' in page and 'href="/bonuses/log/"' in page
+    assert 'href="/bonuses/settings/"' not in page
+    assert 'href="/bonuses/write-off/"' not in page
+    client.force_login(world["employee"])
+    page = client.get("/").content.decode()
+    assert 'href="/bonuses/' not in page
+
+
+# CSRF ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_client(administrator):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(administrator)
+    return client
+
+
+@pytest.mark.parametrize("case", POST_CASES, ids=POST_IDS)
+def test_a_post_without_a_csrf_token_is_refused_and_writes_nothing(csrf_client, world, case):
+    before = snapshot()
+    response = csrf_client.post(case.path(world), case.data(world))
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", POST_CASES, ids=POST_IDS)
+def test_the_same_post_with_the_csrf_token_goes_through(csrf_client, world, case):
+    """So that the refusal above is the CSRF check's, not some other."""
+    csrf_client.get("/bonuses/write-off/")  # a page with a form sets the cookie
+    token = csrf_client.cookies["csrftoken"].value
+    before = snapshot()
+    response = csrf_client.post(case.path(world), {**case.data(world), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert snapshot() != before
+
+
+def test_an_htmx_post_with_the_header_token_goes_through(csrf_client, world):
+    csrf_client.get("/bonuses/accrual/")
+    token = csrf_client.cookies["csrftoken"].value
+    data = accrual_data(world)
+    path = f"/bonuses/accrual/{world['employee'].pk}/add/"
+    refused = csrf_client.post(path, data, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 403
+    response = csrf_client.post(path, data, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 204
