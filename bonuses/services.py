@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from . import exceptions, rules
 from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
 
 BATCH_SIZE = 1000
+SETTLE_CHUNK = 5000  # accounts per transaction of a full settlement: few commits, locks held briefly
 ACCRUAL_KINDS = {
     Lot.Source.MANUAL: Entry.Kind.MANUAL_ACCRUAL,
     Lot.Source.BULK: Entry.Kind.MANUAL_ACCRUAL,
@@ -37,6 +38,53 @@ ACCRUAL_KINDS = {
 def _chunks(items: list, size: int = BATCH_SIZE):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# Bulk writes ---------------------------------------------------------------------------------
+# Bulk accruals and the daily settlement write tens of thousands of rows. The ORM's bulk_create and
+# bulk_update spend most of their time building SQL in Python; these write the same rows with one
+# statement run many times. Values are already clean (quantized Decimals, ids, aware datetimes);
+# only datetimes need the backend's adaptation (SQLite stores naive UTC text).
+
+
+def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
+    adapt = connection.ops.adapt_datetimefield_value
+    moments = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), models.DateTimeField)]
+    if not moments:
+        return rows
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for i in moments:
+            row[i] = adapt(row[i])
+        prepared.append(row)
+    return prepared
+
+
+def _insert(model, columns: list[str], rows: list[tuple]) -> None:
+    if rows:
+        names = ", ".join(model._meta.get_field(c).column for c in columns)
+        marks = ", ".join(["%s"] * len(columns))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})", _prepared(model, columns, rows)
+            )
+
+
+def _update(model, columns: list[str], rows: list[tuple]) -> None:
+    """Each row holds the new values of `columns`, then the primary key."""
+    if rows:
+        assignments = ", ".join(f"{model._meta.get_field(c).column} = %s" for c in columns)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s",
+                _prepared(model, [*columns, "id"], rows),
+            )
+
+
+def _newest_id(model) -> int:
+    """Rows of locked accounts inserted after this call have larger ids: nobody else can insert them."""
+    return model.objects.aggregate(top=Max("id"))["top"] or 0
 
 
 def _given(at: datetime | None) -> datetime | None:
@@ -171,16 +219,17 @@ def _burn_due(account: Account, steps: list[dict] | None, at: datetime) -> bool:
     )
 
 
-def _lots_to_settle(accounts: list[Account], currency: Currency, at: datetime) -> dict[int, list[Lot]]:
+def _lots_to_settle(accounts: list[Account], currency: Currency, at: datetime) -> dict[int, list[rules.LotState]]:
     """The lots settlement needs: the due ones, and every open lot where a burn-out is due."""
     steps = _burn_steps(currency)
     burning = [a.pk for a in accounts if _burn_due(a, steps, at)]
     due = Q(is_activated=False, activates_at__lte=at) | Q(remaining__gt=0, expires_at__lte=at)
     if burning:
         due |= Q(account_id__in=burning, remaining__gt=0)
-    by_account: dict[int, list[Lot]] = {a.pk: [] for a in accounts}
+    by_account: dict[int, list[rules.LotState]] = {a.pk: [] for a in accounts}
     for chunk in _chunks([a.pk for a in accounts]):
-        for lot in Lot.objects.filter(due, account_id__in=chunk):
+        for row in Lot.objects.filter(due, account_id__in=chunk).values_list(*rules.LotState.FIELDS):
+            lot = rules.LotState(*row)
             by_account[lot.account_id].append(lot)
     return by_account
 
@@ -206,7 +255,7 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
     result = SettleResult()
     steps = _burn_steps(currency)
     lots_by_account = _lots_to_settle(accounts, currency, at)
-    entries, allocations, changed_accounts, emptied, activated, partial = [], [], [], set(), set(), {}
+    entries, burns, changed, emptied, activated, partial = [], [], [], set(), set(), {}
     for account in accounts:
         lots = lots_by_account[account.pk]
         before = {lot.pk: (lot.remaining, lot.is_activated) for lot in lots}
@@ -215,18 +264,22 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
         if not events and account.burned_steps == burned_before:
             continue
         for event in events:
-            entry = Entry(
-                account=account,
-                user_id=account.user_id,
-                currency=currency,
-                kind=event.kind,
-                amount=event.amount,
-                balance_after=event.balance_after,
-                at=event.at,
-                lot=event.lot,
+            entries.append(
+                (
+                    account.pk,
+                    account.user_id,
+                    currency.pk,
+                    event.kind,
+                    event.amount,
+                    event.balance_after,
+                    event.at,
+                    at,
+                    "",
+                    event.lot.pk if event.lot else None,
+                )
             )
-            entries.append(entry)
-            allocations.extend((entry, lot, amount) for lot, amount in event.allocations)
+            if event.kind == Entry.Kind.BURNED:
+                burns.append((account.pk, event))
             result.counts[event.kind] += 1
             result.amounts[event.kind] = result.amounts.get(event.kind, Decimal("0")) + abs(event.amount)
             account.last_entry_at = event.at
@@ -238,22 +291,53 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
                 emptied.add(lot.pk)
             elif lot.remaining != remaining:
                 partial[lot.pk] = lot
-        changed_accounts.append(account)
-    if not changed_accounts:
+        changed.append(account)
+    if not changed:
         return result
-    Entry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
-    Allocation.objects.bulk_create(
-        [Allocation(entry=entry, lot=lot, amount=amount) for entry, lot, amount in allocations], batch_size=BATCH_SIZE
-    )
+    first_new = _newest_id(Entry) + 1
+    _insert(Entry, ENTRY_COLUMNS, entries)
+    changed_ids = [account.pk for account in changed]
+    with connection.cursor() as cursor:
+        for chunk in _chunks(changed_ids):
+            # An expiry takes what is left of its one lot: its allocation mirrors the entry.
+            cursor.execute(
+                f"INSERT INTO {Allocation._meta.db_table} (entry_id, lot_id, amount) "
+                f"SELECT id, lot_id, amount FROM {Entry._meta.db_table} "
+                f"WHERE kind = %s AND id >= %s AND account_id IN ({', '.join(['%s'] * len(chunk))})",
+                [Entry.Kind.EXPIRED, first_new, *chunk],
+            )
+    if burns:
+        # A burn-out takes from several lots; find each new entry by its account and moment.
+        new_burns = Entry.objects.filter(
+            kind=Entry.Kind.BURNED, id__gte=first_new, account_id__in=[a for a, _ in burns]
+        )
+        posted = {
+            (account_id, moment): pk for pk, account_id, moment in new_burns.values_list("pk", "account_id", "at")
+        }
+        parts = [(posted[(a, event.at)], lot.pk, part) for a, event in burns for lot, part in event.allocations]
+        _insert(Allocation, ["entry_id", "lot_id", "amount"], parts)
     for chunk in _chunks(sorted(activated)):
         Lot.objects.filter(pk__in=chunk).update(is_activated=True)
     for chunk in _chunks(sorted(emptied)):
         Lot.objects.filter(pk__in=chunk).update(remaining=0)
-    if partial:
-        Lot.objects.bulk_update(list(partial.values()), ["remaining"], batch_size=BATCH_SIZE)
-    Account.objects.bulk_update(changed_accounts, SETTLED_FIELDS, batch_size=BATCH_SIZE)
-    result.accounts = len(changed_accounts)
+    _update(Lot, ["remaining"], [(lot.remaining, lot.pk) for lot in partial.values()])
+    _update(Account, SETTLED_FIELDS, [(*(getattr(a, f) for f in SETTLED_FIELDS), a.pk) for a in changed])
+    result.accounts = len(changed)
     return result
+
+
+ENTRY_COLUMNS = [
+    "account_id",
+    "user_id",
+    "currency_id",
+    "kind",
+    "amount",
+    "balance_after",
+    "at",
+    "created_at",
+    "comment",
+    "lot_id",
+]
 
 
 def _burn_candidates(currency: Currency, at: datetime):
@@ -289,12 +373,12 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
         account_ids = set(due_lots.values_list("account_id", flat=True).distinct())
         account_ids.update(_burn_candidates(currency, at).values_list("pk", flat=True))
         ordered = sorted(account_ids)
-        for done, chunk in enumerate(_chunks(ordered), start=1):
+        for done, chunk in enumerate(_chunks(ordered, SETTLE_CHUNK), start=1):
             with transaction.atomic():
                 accounts = list(Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
                 result.add(_settle_locked(accounts, currency, at))
             if progress:
-                progress(currency, min(done * BATCH_SIZE, len(ordered)), len(ordered))
+                progress(currency, min(done * SETTLE_CHUNK, len(ordered)), len(ordered))
     return result
 
 
@@ -417,7 +501,8 @@ def accrue(
         _check_employees([user.pk])
         account, moment = _prepare(user, currency, at, create=True)
         accrual = _clean_accrual(currency, moment, **options)
-        return _accrue_locked([account], accrual, currency, moment, actor)[0]
+        _accrue_locked([account], accrual, currency, moment, actor)
+        return Entry.objects.filter(account=account).latest("id")
 
     return _idempotent(actor, idempotency_key, "accrue", _accrual_payload([user.pk], options, currency), run)
 
@@ -474,43 +559,56 @@ def accrue_many(
     return _idempotent(actor, idempotency_key, "accrue_many", _accrual_payload(user_ids, options, currency), run)
 
 
-def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None) -> list[Entry]:
+def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None) -> None:
     """Create a lot and an accrual entry on each locked account; update their figures in bulk."""
-    lots = [
-        Lot(
-            account=account,
-            amount=accrual.amount,
-            remaining=accrual.amount,
-            accrued_at=at,
-            activates_at=accrual.activates_at,
-            expires_at=accrual.expires_at,
-            is_activated=accrual.is_active,
-            source=accrual.source,
-        )
-        for account in accounts
-    ]
-    Lot.objects.bulk_create(lots, batch_size=BATCH_SIZE)
+    kind = ACCRUAL_KINDS[accrual.source]
     gain = accrual.amount if accrual.is_active else Decimal("0")
-    entries = [
-        Entry(
-            account=account,
-            user_id=account.user_id,
-            currency=currency,
-            kind=ACCRUAL_KINDS[accrual.source],
-            amount=accrual.amount,
-            balance_after=account.active + gain,
-            at=at,
-            actor=actor,
-            comment=accrual.comment,
-            lot=lot,
-            batch=batch,
-        )
-        for account, lot in zip(accounts, lots, strict=True)
-    ]
-    Entry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
     bucket = "active" if accrual.is_active else "non_activated"
-    for chunk in _chunks([a.pk for a in accounts]):
-        accounts_in_chunk = Account.objects.filter(pk__in=chunk)
+    now = timezone.now()
+    for chunk in _chunks(accounts):
+        first_lot = _newest_id(Lot) + 1
+        _insert(
+            Lot,
+            ["account_id", "amount", "remaining", "accrued_at", "activates_at", "expires_at", "is_activated", "source"],
+            [
+                (
+                    a.pk,
+                    accrual.amount,
+                    accrual.amount,
+                    at,
+                    accrual.activates_at,
+                    accrual.expires_at,
+                    accrual.is_active,
+                    accrual.source,
+                )
+                for a in chunk
+            ],
+        )
+        lot_of = dict(
+            Lot.objects.filter(id__gte=first_lot, account_id__in=[a.pk for a in chunk]).values_list("account_id", "pk")
+        )
+        _insert(
+            Entry,
+            [*ENTRY_COLUMNS, "actor_id", "batch_id"],
+            [
+                (
+                    a.pk,
+                    a.user_id,
+                    currency.pk,
+                    kind,
+                    accrual.amount,
+                    a.active + gain,
+                    at,
+                    now,
+                    accrual.comment,
+                    lot_of[a.pk],
+                    getattr(actor, "pk", None),
+                    getattr(batch, "pk", None),
+                )
+                for a in chunk
+            ],
+        )
+        accounts_in_chunk = Account.objects.filter(pk__in=[a.pk for a in chunk])
         accounts_in_chunk.update(
             **{bucket: F(bucket) + accrual.amount},
             total_accrued=F("total_accrued") + accrual.amount,
@@ -518,7 +616,6 @@ def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None)
         )
         # The inactivity streak of "burn-out from the last purchase" starts at the first accrual.
         accounts_in_chunk.filter(streak_started_at__isnull=True).update(streak_started_at=at)
-    return entries
 
 
 def write_off(
