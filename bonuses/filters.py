@@ -61,7 +61,9 @@ class LogFilter(django_filters.FilterSet):
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
     )
     kind = django_filters.MultipleChoiceFilter(choices=Entry.Kind.choices, label=_("Event types"))
-    currency = django_filters.ModelChoiceFilter(queryset=Currency.objects.all(), label=_("Currency"))
+    currency = django_filters.ModelChoiceFilter(
+        queryset=Currency.objects.all(), label=_("Currency"), empty_label=_("All currencies")
+    )
     actor = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.all(), label=_("Actor"), widget=EmployeeAutocomplete(former_too=True)
     )

@@ -146,6 +146,7 @@ class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, F
             params_but_per_page=params_without(self.request, "per_page", "page", "export"),
             filter_keep=keep,
             reset_query=f"currency={currency.pk}",
+            wide_filters=["q"],
             is_administrator=selectors.can_manage(self.request.user),
         )
         return context
@@ -325,7 +326,7 @@ class WriteOffCreateView(AdministratorRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _("%(amount)s %(currency)s written off %(name)s. New balance: %(balance)s.")
+            _("%(amount)s %(currency)s written off from %(name)s. New balance: %(balance)s.")
             % {
                 "amount": -entry.amount,
                 "currency": data["currency"],
@@ -347,7 +348,11 @@ class WriteOffCreateView(AdministratorRequiredMixin, FormView):
         form = context["form"]
         employee = form.cleaned_data.get("employee") if form.is_bound and hasattr(form, "cleaned_data") else None
         currency = (form.cleaned_data.get("currency") if employee else None) or services.get_currency()
-        context.update(available=selectors.balance(employee, currency).active if employee else None, tab="write-off")
+        context.update(
+            available=selectors.balance(employee, currency).active if employee else None,
+            currency=currency,
+            tab="write-off",
+        )
         return context
 
 
@@ -408,6 +413,7 @@ class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter_query"] = query_without(self.request, "page", "export")
+        context["wide_filters"] = ["employee", "kind", "actor", "comment"]
         return context
 
 

@@ -573,7 +573,7 @@ def test_write_off_lands_on_the_log_filtered_to_the_employee_and_kind(as_admin, 
     assert url.path == LOG
     assert query["employee"] == [str(funded.pk)]
     assert query["kind"] == [Entry.Kind.MANUAL_WRITE_OFF]
-    assert message_texts(response) == ["30.00 Bonuses written off Erik Employee. New balance: 70.00."]
+    assert message_texts(response) == ["30.00 Bonuses written off from Erik Employee. New balance: 70.00."]
     entry = Entry.objects.get(kind=Entry.Kind.MANUAL_WRITE_OFF)
     assert (entry.amount, entry.balance_after, entry.actor, entry.comment) == (
         -30,
@@ -584,7 +584,7 @@ def test_write_off_lands_on_the_log_filtered_to_the_employee_and_kind(as_admin, 
     log = as_admin.get(response["Location"])
     assert log.status_code == 200
     assert log_ids(log) == [entry.pk]
-    assert "30.00 Bonuses written off Erik Employee. New balance: 70.00." in log.content.decode()
+    assert "30.00 Bonuses written off from Erik Employee. New balance: 70.00." in log.content.decode()
 
 
 def test_write_off_in_another_currency_touches_only_that_currency(as_admin, funded, administrator):
