@@ -59,7 +59,7 @@ class AccrualTable(tables.Table):
 
 
 class LogTable(tables.Table):
-    at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
+    at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
     user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name",))
     kind = tables.Column(verbose_name=_("Event type"))
     amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
