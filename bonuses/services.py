@@ -248,6 +248,7 @@ class SettleResult:
 
 
 SETTLED_FIELDS = ["active", "non_activated", "expired", "burned_steps", "last_entry_at"]
+SETTLE_READS = ["user_id", "currency_id", "streak_started_at", *SETTLED_FIELDS]
 
 
 def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) -> SettleResult:
@@ -375,7 +376,9 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
         ordered = sorted(account_ids)
         for done, chunk in enumerate(_chunks(ordered, SETTLE_CHUNK), start=1):
             with transaction.atomic():
-                accounts = list(Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
+                accounts = list(
+                    Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk").only(*SETTLE_READS)
+                )
                 result.add(_settle_locked(accounts, currency, at))
             if progress:
                 progress(currency, min(done * SETTLE_CHUNK, len(ordered)), len(ordered))

@@ -280,7 +280,9 @@ def test_write_off_with_autocomplete(
     expect(page).to_have_url(re.compile(r"/bonuses/log/\?"))
     assert f"employee={employee.pk}" in page.url
     assert "kind=manual_write_off" in page.url
-    expect(page.get_by_role("alert")).to_contain_text("75.00 Bonuses written off from Erik Employee. New balance: 125.00.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "75.00 Bonuses written off from Erik Employee. New balance: 125.00."
+    )
     expect(page.get_by_test_id("filters")).to_contain_text("Written off by the administrator")
     log_rows = page.get_by_test_id("log-table").locator("tbody tr")
     expect(log_rows).to_have_count(1)
