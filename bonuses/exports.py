@@ -203,3 +203,46 @@ def describe_filters(form) -> dict[str, str]:
         if text:
             described[str(field.label or name)] = text
     return described
+
+
+ORDER_COLUMNS = [
+    Column("Order", 10),
+    Column("Placed", 17, DATETIME_FORMAT),
+    Column("Employee", 28),
+    Column("E-mail", 30),
+    Column("Department", 20),
+    Column("Gift", 30),
+    Column("Quantity", 9),
+    Column("Returned", 9),
+    Column("Points", 12, NUMBER_FORMAT),
+    Column("Currency", 12),
+    Column("Status", 16),
+    Column("Completed", 17, DATETIME_FORMAT),
+    Column("Pick-up office", 18),
+    Column("Delivery comment", 40),
+]
+
+
+def order_rows(queryset) -> Iterator[tuple]:
+    from .models import Order
+
+    labels = dict(Order.Status.choices)
+    fields = [
+        "pk",
+        "created_at",
+        "user__full_name",
+        "user__email",
+        "user__department__name",
+        "gift__name",
+        "quantity",
+        "returned_quantity",
+        "points",
+        "currency__name",
+        "status",
+        "completed_at",
+        "pickup_office",
+        "delivery_comment",
+    ]
+    for chunk in _chunked(queryset.select_related(None), fields):
+        for row in chunk:
+            yield (f"#{row[0]:06d}", *row[1:10], str(labels.get(row[10], row[10])), *row[11:])

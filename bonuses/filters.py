@@ -12,7 +12,7 @@ from users.models import City, Department, Position, Tag
 
 from . import rules
 from .forms import EmployeeAutocomplete
-from .models import Batch, Currency, Entry
+from .models import Batch, Currency, Entry, Gift, Order
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -82,3 +82,29 @@ class LogFilter(django_filters.FilterSet):
 
     def ending(self, queryset, name, value):
         return queryset.filter(at__lt=rules.start_of_day(value + timedelta(days=1)))
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices, label=_("Status"))
+    employee = django_filters.ModelChoiceFilter(
+        field_name="user",
+        queryset=get_user_model().objects.all(),
+        label=_("Employee"),
+        widget=EmployeeAutocomplete(former_too=True),
+    )
+    department = django_filters.ModelMultipleChoiceFilter(
+        field_name="user__department", queryset=Department.objects.all(), label=_("Department")
+    )
+    gift = django_filters.ModelChoiceFilter(queryset=Gift.objects.all(), label=_("Gift"))
+    period_from = django_filters.DateFilter(method="starting", label=_("From"), widget=DATE_INPUT)
+    period_to = django_filters.DateFilter(method="ending", label=_("To"), widget=DATE_INPUT)
+
+    class Meta:
+        model = Order
+        fields = []
+
+    def starting(self, queryset, name, value):
+        return queryset.filter(created_at__gte=rules.start_of_day(value))
+
+    def ending(self, queryset, name, value):
+        return queryset.filter(created_at__lt=rules.start_of_day(value + timedelta(days=1)))

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import rules
-from .models import AMOUNT, Account, Allocation, Entry, Lot
+from .models import AMOUNT, Account, Allocation, Currency, Entry, Gift, Lot
 from .services import FIGURES, _burn_steps, get_currency
 
 ZERO = Decimal("0.00")
@@ -189,3 +189,49 @@ def search_employees(employees, query: str):
     return employees.filter(
         Q(full_name__icontains=query) | Q(email__icontains=query) | Q(employee_number__iexact=query)
     ).order_by("full_name", "pk")
+
+
+# The employee's own pages and the shop --------------------------------------------------------
+
+
+def balances(user) -> list[tuple]:
+    """(currency, Balance) for every currency the employee has an account in, default first."""
+    currencies = Currency.objects.filter(accounts__user=user).distinct()
+    return [(currency, balance(user, currency)) for currency in currencies]
+
+
+def upcoming_expiries(user, currency, at: datetime | None = None) -> list[tuple[date, Decimal]]:
+    """(last usable day, points) of the employee's points that carry an expiry, soonest first."""
+    at = at or timezone.now()
+    by_day: dict[date, Decimal] = {}
+    lots = Lot.objects.filter(account__user=user, account__currency=currency, remaining__gt=0, expires_at__gt=at)
+    for expires_at, remaining in lots.values_list("expires_at", "remaining"):
+        day = rules.last_usable_day(expires_at)
+        by_day[day] = by_day.get(day, ZERO) + remaining
+    return sorted(by_day.items())
+
+
+def pending_activations(user, currency, at: datetime | None = None) -> list[tuple[date, Decimal]]:
+    """(activation day, points) of the employee's points that are not active yet."""
+    at = at or timezone.now()
+    by_day: dict[date, Decimal] = {}
+    lots = Lot.objects.filter(account__user=user, account__currency=currency, is_activated=False, activates_at__gt=at)
+    for activates_at, remaining in lots.values_list("activates_at", "remaining"):
+        day = rules.local_date(activates_at)
+        by_day[day] = by_day.get(day, ZERO) + remaining
+    return sorted(by_day.items())
+
+
+def shop_gifts(user, *, category=None, query: str = "", sort: str = "", affordable: bool = False):
+    """Active gifts in stock or not, filtered as the shop page asks; "affordable" means by my active balance now."""
+    gifts = Gift.objects.filter(is_active=True).select_related("category", "currency")
+    if category:
+        gifts = gifts.filter(category=category)
+    if query:
+        gifts = gifts.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    if affordable:
+        affordable_in = Q(pk__in=[])
+        for currency, figures in balances(user):
+            affordable_in |= Q(currency=currency, price__lte=figures.active)
+        gifts = gifts.filter(affordable_in).exclude(stock=0)
+    return gifts.order_by({"price": "price", "-price": "-price"}.get(sort, "name"), "pk")

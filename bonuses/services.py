@@ -21,7 +21,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import exceptions, rules
+from . import exceptions, notifications, rules
 from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
 
 BATCH_SIZE = 1000
@@ -619,6 +619,14 @@ def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None)
         )
         # The inactivity streak of "burn-out from the last purchase" starts at the first accrual.
         accounts_in_chunk.filter(streak_started_at__isnull=True).update(streak_started_at=at)
+    notifications.points_received(
+        user_ids=[a.user_id for a in accounts],
+        amount=accrual.amount,
+        currency=currency,
+        comment=accrual.comment,
+        activates_at=accrual.activates_at,
+        expires_at=accrual.expires_at,
+    )
 
 
 def write_off(

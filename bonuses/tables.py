@@ -105,3 +105,62 @@ class LogTable(tables.Table):
                 '<span class="text-body-secondary">{} {}</span>', _("Order"), record.reservation.reference
             )
         return "—"
+
+
+class MyHistoryTable(tables.Table):
+    at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
+    kind = tables.Column(verbose_name=_("Event type"))
+    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    balance_after = tables.Column(
+        verbose_name=_("Active balance after"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+    )
+    currency = tables.Column(verbose_name=_("Currency"), order_by=("currency__name",))
+    comment = tables.Column(verbose_name=_("Comment"), attrs={"td": {"class": "text-break log-comment"}})
+
+    class Meta:
+        model = Entry
+        fields = ("at", "kind", "amount", "balance_after", "currency", "comment")
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "my-history"}
+        order_by = ("-at",)
+        empty_text = _("No points yet.")
+
+    render_amount = LogTable.render_amount
+    render_balance_after = LogTable.render_balance_after
+    render_kind = LogTable.render_kind
+    order_at = LogTable.order_at
+
+
+class OrderTable(tables.Table):
+    number = tables.Column(verbose_name=_("Order"), accessor="pk")
+    created_at = tables.DateTimeColumn(
+        verbose_name=_("Placed"), format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}}
+    )
+    user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name",))
+    department = tables.Column(
+        verbose_name=_("Department"), accessor="user__department", order_by=("user__department__name",)
+    )
+    gift = tables.Column(verbose_name=_("Gift"), order_by=("gift__name",))
+    quantity = tables.Column(verbose_name=_("Qty"), attrs={"td": {"class": "text-end"}})
+    points = tables.Column(verbose_name=_("Points"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    status = tables.Column(verbose_name=_("Status"))
+    actions = tables.TemplateColumn(
+        template_name="bonuses/orders/actions.html",
+        verbose_name="",
+        orderable=False,
+        attrs={"td": {"class": "text-end text-nowrap"}},
+    )
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "order-table"}
+        order_by = ("-created_at",)
+        empty_text = _("No orders match the filter.")
+
+    def render_number(self, record):
+        return record.number
+
+    def render_points(self, record):
+        return format_html("{} {}", amount_html(record.points), record.currency.name)
+
+    def render_status(self, record):
+        css = {"pending": "warning", "completed": "success", "cancelled": "secondary"}.get(record.status, "info")
+        return format_html('<span class="badge text-bg-{}">{}</span>', css, record.get_status_display())

@@ -20,11 +20,18 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [NavItem(_("Home"), reverse("home"), "house", "employee")]
+    items = [
+        NavItem(_("Home"), reverse("home"), "house", "employee"),
+        NavItem(_("Shop"), reverse("shop"), "bag", "employee"),
+        NavItem(_("My balance"), reverse("my-balance"), "wallet2", "employee"),
+        NavItem(_("My orders"), reverse("shop-orders"), "receipt", "employee"),
+    ]
     if can_grant(user):
         items.append(NavItem(_("Accrual of bonuses"), reverse("bonuses:accrual-list"), "cash-coin", "admin"))
         items.append(NavItem(_("Log"), reverse("bonuses:log-list"), "journal-text", "admin"))
     if can_manage(user):
+        items.append(NavItem(_("Orders"), reverse("bonuses:order-list"), "box-seam", "admin"))
+        items.append(NavItem(_("Gift catalog"), reverse("bonuses:gift-list"), "gift", "admin"))
         items.append(NavItem(_("Write-offs"), reverse("bonuses:write-off"), "dash-circle", "admin"))
         items.append(NavItem(_("Settings"), reverse("bonuses:settings"), "sliders", "admin"))
     if user.is_active and user.is_staff and user.has_perm("users.view_user"):

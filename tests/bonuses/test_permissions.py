@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver
 
-from bonuses import services
-from bonuses.models import Account, Batch, Currency, Entry, Lot
+from bonuses import services, shop
+from bonuses.models import Account, Batch, Category, Currency, Entry, Gift, Lot, Order
 from users.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,28 @@ def currency_settings(world) -> str:
     return f"/bonuses/settings/currency/{world['currency'].pk}/"
 
 
+def desk_data(world):
+    return {
+        "employee": world["employee"].pk,
+        "gift": world["gift"].pk,
+        "quantity": "1",
+        "pickup_office": "",
+        "code": "",
+    }
+
+
+def gift_data(world):
+    return {
+        "name": "Mug",
+        "category": world["gift"].category_id,
+        "price": "5",
+        "currency": world["currency"].pk,
+        "stock": "3",
+        "is_active": "on",
+        "description": "",
+    }
+
+
 CASES = [
     Case("accrual-list", "accrual-list", "GET", lambda w: "/bonuses/accrual/", manager_may=True),
     Case("accrual-list-export", "accrual-list", "GET", lambda w: "/bonuses/accrual/?export=xlsx", manager_may=True),
@@ -112,6 +134,17 @@ CASES = [
     Case("settings", "settings", "GET", lambda w: "/bonuses/settings/"),
     Case("currency-settings-GET", "currency-settings", "GET", currency_settings),
     Case("currency-settings-POST", "currency-settings", "POST", currency_settings, currency_data),
+    Case("order-list", "order-list", "GET", lambda w: "/bonuses/orders/"),
+    Case("order-list-export", "order-list", "GET", lambda w: "/bonuses/orders/?export=xlsx"),
+    Case("order-desk-GET", "order-desk", "GET", lambda w: "/bonuses/orders/new/"),
+    Case("order-desk-POST", "order-desk", "POST", lambda w: "/bonuses/orders/new/", desk_data),
+    Case("order-action-POST", "order-action", "POST", lambda w: f"/bonuses/orders/{w['order'].pk}/complete/", dict),
+    Case("gift-list", "gift-list", "GET", lambda w: "/bonuses/gifts/"),
+    Case("gift-create-GET", "gift-create", "GET", lambda w: "/bonuses/gifts/new/"),
+    Case("gift-create-POST", "gift-create", "POST", lambda w: "/bonuses/gifts/new/", gift_data),
+    Case("gift-update-GET", "gift-update", "GET", lambda w: f"/bonuses/gifts/{w['gift'].pk}/"),
+    Case("gift-update-POST", "gift-update", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/", gift_data),
+    Case("gift-delete-POST", "gift-delete", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/delete/", dict),
 ]
 POST_CASES = [case for case in CASES if case.method == "POST"]
 IDS = [case.label for case in CASES]
@@ -131,7 +164,11 @@ def world(bonuses, employee, make_user, administrator):
     outsider = make_user("outsider@example.com", department=Department.objects.create(name="Finance"))
     services.accrue(user=employee, amount=50, actor=administrator, comment="Sales entry")
     services.accrue(user=outsider, amount=70, actor=administrator, comment="Finance entry")
-    return {"employee": employee, "outsider": outsider, "currency": bonuses}
+    gift = Gift.objects.create(
+        name="Hoodie", category=Category.objects.create(name="Clothes"), price=10, currency=bonuses, stock=5
+    )
+    order = shop.place_order(user=employee, gift=gift, quantity=1)
+    return {"employee": employee, "outsider": outsider, "currency": bonuses, "gift": gift, "order": order}
 
 
 def snapshot():
@@ -141,6 +178,8 @@ def snapshot():
         Batch.objects.count(),
         sorted(Account.objects.values_list("user_id", "active")),
         Currency.objects.values().get(is_default=True),
+        sorted(Order.objects.values_list("pk", "status")),
+        sorted(Gift.objects.values_list("pk", "name", "is_active", "stock")),
     )
 
 
@@ -226,7 +265,10 @@ def test_a_manager_sees_only_their_departments_in_the_log(client, manager, world
     client.force_login(manager)
     response = client.get("/bonuses/log/")
     rows = [row.record for row in response.context["table"].page.object_list]
-    assert [(entry.user, entry.comment) for entry in rows] == [(world["employee"], "Sales entry")]
+    assert {(entry.user, entry.kind, entry.comment) for entry in rows} == {
+        (world["employee"], "order_reserved", ""),
+        (world["employee"], "manual_accrual", "Sales entry"),
+    }
     assert "Finance entry" not in response.content.decode()
 
 

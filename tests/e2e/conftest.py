@@ -36,7 +36,11 @@ def page(page, settings):
     # live_server speaks plain HTTP: secure cookies would never come back.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     page.set_default_timeout(10_000)
-    return page
+    yield page
+    # Let the live server finish every request before the database is flushed: a request still
+    # reading while PostgreSQL's TRUNCATE takes its locks deadlocks the flush.
+    page.wait_for_load_state("networkidle")
+    page.close()
 
 
 @pytest.fixture

@@ -124,8 +124,8 @@ class Currency(models.Model):
         return Decimal("1") if self.whole_numbers else Decimal("0.01")
 
     def clean(self) -> None:
-        from . import rules
-        from .exceptions import InvalidSettings
+        from .. import rules
+        from ..exceptions import InvalidSettings
 
         if self.pk and Lot.objects.filter(account__currency_id=self.pk).exists():
             saved = Currency.objects.filter(pk=self.pk).values_list("burn_policy", flat=True).first()

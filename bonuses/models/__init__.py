@@ -1,0 +1,37 @@
+"""The models of the bonuses app: the ledger (`ledger.py`) and the gift shop (`shop.py`)."""
+
+from .ledger import (
+    AMOUNT,
+    ZERO,
+    Account,
+    Allocation,
+    Batch,
+    Currency,
+    Entry,
+    IdempotencyKey,
+    ImmutableModel,
+    ImmutableQuerySet,
+    Lot,
+    Reservation,
+)
+from .shop import Category, CodeGuard, ConfirmationCode, Gift, Order
+
+__all__ = [
+    "AMOUNT",
+    "ZERO",
+    "Account",
+    "Allocation",
+    "Batch",
+    "Category",
+    "CodeGuard",
+    "ConfirmationCode",
+    "Currency",
+    "Entry",
+    "Gift",
+    "IdempotencyKey",
+    "ImmutableModel",
+    "ImmutableQuerySet",
+    "Lot",
+    "Order",
+    "Reservation",
+]

@@ -1,0 +1,217 @@
+"""Services of the gift shop: orders and confirmation codes.
+
+Orders never write ledger rows themselves: they call `services.reserve`, `capture`, `release`
+and `refund`. Each function runs in one transaction, locks the gift (stock) before the account
+(points) so that two orders cannot deadlock, and e-mails the employee after the commit.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import notifications, rules, services
+from .exceptions import BonusError
+from .models import CodeGuard, ConfirmationCode, Gift, Order
+
+CODE_LIFETIME = timedelta(seconds=300)
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODE_MAX_WRONG = 3
+CODE_BLOCK = timedelta(hours=12)
+
+
+class OrderError(BonusError):
+    default_message = _("The order cannot be placed.")
+
+
+class OutOfStock(OrderError):
+    default_message = _("Not enough of this gift is left in stock.")
+
+
+class OrderStateError(OrderError):
+    default_message = _("The order is not in a state that allows this.")
+
+
+class CodeError(BonusError):
+    default_message = _("The confirmation code is not valid.")
+
+
+class CodeBlocked(CodeError):
+    default_message = _("Too many wrong codes: confirmation is blocked for 12 hours.")
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+def place_order(
+    *, user, gift: Gift, quantity: int, actor=None, pickup_office: str = "", delivery_comment: str = "",
+    code: str | None = None, at: datetime | None = None,
+) -> Order:  # fmt: skip
+    """Reserve the stock and the points of an order in one transaction.
+
+    An administrator ordering on an employee's behalf (at the gift desk) needs the code sent to the
+    employee when the gift's currency requires confirmation; without it nothing is reserved.
+    """
+    actor = actor or user
+    if not isinstance(quantity, int) or quantity < 1:
+        raise OrderError(_("Order at least one."))
+    delivery_comment = rules.clean_comment(delivery_comment)
+    if actor.pk != user.pk and gift.currency.requires_confirmation:
+        verify_code(user=user, code=code or "", at=at)  # before the order's transaction: a wrong code counts
+    with transaction.atomic():
+        locked = Gift.objects.select_for_update().select_related("currency").get(pk=gift.pk)
+        if not locked.is_active:
+            raise OrderError(_("This gift is no longer available."))
+        if locked.stock is not None and locked.stock < quantity:
+            raise OutOfStock(
+                _("Only %(left)d of %(gift)s left in stock.") % {"left": locked.stock, "gift": locked.name}
+                if locked.stock
+                else _("%(gift)s is out of stock.") % {"gift": locked.name}
+            )
+        moment = _now(at)
+        order = Order.objects.create(
+            user=user, gift=locked, quantity=quantity, unit_price=locked.price, points=locked.price * quantity,
+            currency=locked.currency, pickup_office=pickup_office, delivery_comment=delivery_comment,
+            placed_by=actor, created_at=moment,
+        )  # fmt: skip
+        order.reservation = services.reserve(
+            user=user, amount=order.points, reference=f"Order {order.number}", currency=locked.currency, at=at,
+            actor=actor,
+        )  # fmt: skip
+        order.save(update_fields=["reservation"])
+        if locked.stock is not None:
+            locked.stock -= quantity
+            locked.save(update_fields=["stock"])
+        notifications.order_changed(order, "placed")
+        return order
+
+
+def _locked_order(order: Order, *allowed: str) -> Order:
+    fresh = Order.objects.select_for_update().select_related("reservation", "gift", "user").get(pk=order.pk)
+    if fresh.status not in allowed:
+        raise OrderStateError(
+            _("Order %(number)s is %(status)s.") % {"number": fresh.number, "status": fresh.get_status_display()}
+        )
+    return fresh
+
+
+def _restock(gift: Gift, quantity: int) -> None:
+    locked = Gift.objects.select_for_update().get(pk=gift.pk)
+    if locked.stock is not None:
+        locked.stock += quantity
+        locked.save(update_fields=["stock"])
+
+
+def complete_order(order: Order, *, actor=None, at: datetime | None = None) -> Order:
+    """The gift was handed over: the held points are spent."""
+    with transaction.atomic():
+        fresh = _locked_order(order, Order.Status.PENDING)
+        entry = services.capture(fresh.reservation, at=at, actor=actor)
+        fresh.status, fresh.completed_at = Order.Status.COMPLETED, entry.at
+        fresh.save(update_fields=["status", "completed_at"])
+        notifications.order_changed(fresh, "completed")
+    return fresh
+
+
+def cancel_order(order: Order, *, actor=None, at: datetime | None = None) -> Order:
+    """A pending order is cancelled (by the employee or an administrator): points and stock go back."""
+    with transaction.atomic():
+        fresh = _locked_order(order, Order.Status.PENDING)
+        _restock(fresh.gift, fresh.quantity)
+        entry = services.release(fresh.reservation, at=at, actor=actor)
+        fresh.status, fresh.cancelled_at = Order.Status.CANCELLED, entry.at
+        fresh.save(update_fields=["status", "cancelled_at"])
+        notifications.order_changed(fresh, "cancelled")
+    return fresh
+
+
+def return_order(order: Order, *, quantity: int | None = None, actor=None, at: datetime | None = None) -> Order:
+    """A completed order comes back, in whole or in part: points refunded into their lots, stock back."""
+    with transaction.atomic():
+        fresh = _locked_order(order, *Order.RETURNABLE)
+        left = fresh.quantity - fresh.returned_quantity
+        quantity = left if quantity is None else quantity
+        if not isinstance(quantity, int) or not 0 < quantity <= left:
+            raise OrderError(_("Between 1 and %(left)d items of this order can be returned.") % {"left": left})
+        _restock(fresh.gift, quantity)
+        services.refund(fresh.reservation, amount=fresh.unit_price * quantity, at=at, actor=actor)
+        fresh.returned_quantity += quantity
+        fresh.status = (
+            Order.Status.RETURNED if fresh.returned_quantity == fresh.quantity else Order.Status.PARTIALLY_RETURNED
+        )
+        fresh.save(update_fields=["returned_quantity", "status"])
+        notifications.order_changed(fresh, "returned", quantity=quantity)
+    return fresh
+
+
+def deactivate_or_delete_gift(gift: Gift) -> bool:
+    """A gift that was ever ordered is deactivated, never deleted; returns True when deleted."""
+    if gift.orders.exists():
+        Gift.objects.filter(pk=gift.pk).update(is_active=False)
+        return False
+    gift.delete()
+    return True
+
+
+# Confirmation codes ------------------------------------------------------------------------
+
+
+def _guard(user, moment: datetime) -> CodeGuard:
+    guard, _created = CodeGuard.objects.select_for_update().get_or_create(user=user)
+    if guard.blocked_until and guard.blocked_until <= moment:
+        guard.wrong_entries, guard.blocked_until = 0, None
+        guard.save(update_fields=["wrong_entries", "blocked_until"])
+    if guard.blocked_until:
+        raise CodeBlocked(
+            _("Too many wrong codes: confirmation is blocked until %(until)s.")
+            % {"until": timezone.localtime(guard.blocked_until).strftime("%Y-%m-%d %H:%M")}
+        )
+    return guard
+
+
+def send_code(*, user, at: datetime | None = None) -> None:
+    """Send a 6-digit code to the employee (by e-mail; the backend is pluggable, e.g. for SMS)."""
+    moment = _now(at)
+    with transaction.atomic():
+        _guard(user, moment)
+        last = ConfirmationCode.objects.filter(user=user).order_by("-sent_at").first()
+        if last and moment < last.sent_at + CODE_RESEND_AFTER:
+            wait = int((last.sent_at + CODE_RESEND_AFTER - moment).total_seconds()) + 1
+            raise CodeError(_("A new code can be sent in %(seconds)d seconds.") % {"seconds": wait})
+        code = f"{secrets.randbelow(10**6):06d}"
+        ConfirmationCode.objects.create(
+            user=user, code_hash=make_password(code), sent_at=moment, expires_at=moment + CODE_LIFETIME
+        )
+        notifications.confirmation_code(user, code)
+
+
+def verify_code(*, user, code: str, at: datetime | None = None) -> None:
+    """Accept the latest unexpired code once; every wrong entry counts, the third blocks for 12 hours.
+
+    Call it outside any transaction that a refusal would roll back: the count must stay.
+    """
+    moment = _now(at)
+    with transaction.atomic():
+        guard = _guard(user, moment)
+        latest = (
+            ConfirmationCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=moment)
+            .order_by("-sent_at")
+            .first()
+        )
+        code = (code or "").strip()
+        if latest and code.isdigit() and check_password(code, latest.code_hash):
+            latest.used_at = moment
+            latest.save(update_fields=["used_at"])
+            return
+        guard.wrong_entries += 1
+        if guard.wrong_entries >= CODE_MAX_WRONG:
+            guard.blocked_until = moment + CODE_BLOCK
+        guard.save(update_fields=["wrong_entries", "blocked_until"])
+    if guard.blocked_until:
+        raise CodeBlocked()
+    raise CodeError(_("The code is wrong or has expired."))
