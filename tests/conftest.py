@@ -22,6 +22,12 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded and generated pictures go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 DATA_MIGRATIONS = [
     ("bonuses.migrations.0002_roles", "create_roles"),
     ("bonuses.migrations.0003_default_currency_immutable_log", "create_default_currency"),

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
-from bonuses.models import Currency, Entry, Lot
+from bonuses.models import Category, Currency, Entry, Gift, Lot, Order
 from users.demo import DEMO_LOGINS, seed_employees
 from users.models import City, Department, Position, Tag, User
 
@@ -36,6 +36,10 @@ def test_seed_demo_builds_a_believable_company_once(capsys):
     assert {"manual_accrual", "manager_accrual", "manual_write_off", "expired"} <= kinds
     assert Lot.objects.filter(is_activated=False).exists()
     assert Entry.objects.filter(at__lt=timezone.now() - timedelta(days=330)).exists()
+    # A gift catalog with pictures, and orders in every status.
+    assert Gift.objects.count() >= 20 and Category.objects.count() >= 4
+    assert all(gift.picture for gift in Gift.objects.all())
+    assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
     call_command("check_ledger")
     entries = Entry.objects.count()
 
