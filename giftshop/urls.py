@@ -3,11 +3,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
-from django.views.static import serve
 
 from bonuses import shop_views
 
-from .views import HomeView
+from .views import HomeView, media
 
 admin.site.site_header = _("Gift shop administration")
 admin.site.site_title = _("Gift shop")
@@ -23,6 +22,5 @@ urlpatterns = [
     path("shop/orders/<int:pk>/cancel/", shop_views.MyOrderCancelView.as_view(), name="shop-order-cancel"),
     path("account/balance/", shop_views.MyBalanceView.as_view(), name="my-balance"),
     path("admin/", admin.site.urls),
-    # Gift pictures. A small catalog is served by Django; a front proxy may serve MEDIA_ROOT itself.
-    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media, name="media"),
 ]
