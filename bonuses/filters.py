@@ -85,6 +85,7 @@ class LogFilter(django_filters.FilterSet):
 
 
 class OrderFilter(django_filters.FilterSet):
+    number = django_filters.NumberFilter(field_name="pk", label=_("Order number"))
     status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices, label=_("Status"))
     employee = django_filters.ModelChoiceFilter(
         field_name="user",
@@ -95,7 +96,7 @@ class OrderFilter(django_filters.FilterSet):
     department = django_filters.ModelMultipleChoiceFilter(
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
     )
-    gift = django_filters.ModelChoiceFilter(queryset=Gift.objects.all(), label=_("Gift"))
+    gift = django_filters.ModelChoiceFilter(queryset=Gift.objects.all(), label=_("Gift"), empty_label=_("All gifts"))
     period_from = django_filters.DateFilter(method="starting", label=_("From"), widget=DATE_INPUT)
     period_to = django_filters.DateFilter(method="ending", label=_("To"), widget=DATE_INPUT)
 

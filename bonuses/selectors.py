@@ -176,7 +176,7 @@ def accrual_table(viewer, currency):
 
 def log_entries(viewer):
     """The log as a viewer may read it: everything for administrators, their departments for managers."""
-    entries = Entry.objects.select_related("user", "currency", "actor", "batch", "reservation")
+    entries = Entry.objects.select_related("user", "currency", "actor", "batch", "reservation__order")
     if can_manage(viewer):
         return entries
     if can_grant(viewer):

@@ -16,7 +16,7 @@ from .filters import OrderFilter
 from .models import Category, Entry, Gift, Order
 from .shop_forms import DeskOrderForm, GiftForm, OrderForm, ReturnForm
 from .tables import MyHistoryTable, OrderTable
-from .views import INVALID, AdministratorRequiredMixin, BoundedTableMixin, query_without
+from .views import INVALID, AdministratorRequiredMixin, BoundedTableMixin, query_without, safe_next
 
 
 class ShopView(LoginRequiredMixin, TemplateView):
@@ -24,7 +24,8 @@ class ShopView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         params = self.request.GET
-        category = Category.objects.filter(pk=params.get("category") or 0).first()
+        raw = params.get("category", "")
+        category = Category.objects.filter(pk=raw).first() if raw.isdigit() else None
         gifts = selectors.shop_gifts(
             self.request.user, category=category, query=params.get("q", "").strip(), sort=params.get("sort", ""),
             affordable=params.get("affordable") == "1",
@@ -157,20 +158,23 @@ class OrderActionView(AdministratorRequiredMixin, View):
         try:
             if action == "complete":
                 shop.complete_order(order, actor=request.user)
+                done = _("Order %(number)s is completed: the points are spent.")
             elif action == "cancel":
                 shop.cancel_order(order, actor=request.user)
+                done = _("Order %(number)s is cancelled: the points and the stock are back.")
             elif action == "return":
                 form = ReturnForm(request.POST)
                 if not form.is_valid():
                     raise BonusError(" ".join(form.errors.get("quantity", [_("Enter how many items came back.")])))
                 shop.return_order(order, quantity=form.cleaned_data["quantity"], actor=request.user)
+                done = _("Order %(number)s: the returned items are back in stock and their points refunded.")
             else:
                 return render(request, "404.html", status=404)
         except BonusError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, _("Order %(number)s: done.") % {"number": order.number})
-        return redirect(request.POST.get("next") or reverse("bonuses:order-list"))
+            messages.success(request, done % {"number": order.number})
+        return redirect(safe_next(request, reverse("bonuses:order-list")))
 
 
 class DeskOrderCreateView(AdministratorRequiredMixin, FormView):
@@ -220,6 +224,9 @@ class GiftCreateView(AdministratorRequiredMixin, CreateView):
     def get_success_url(self):
         messages.success(self.request, _("%(gift)s is saved.") % {"gift": self.object})
         return reverse("bonuses:gift-list")
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=INVALID)
 
 
 class GiftUpdateView(GiftCreateView, UpdateView):

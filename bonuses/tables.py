@@ -100,10 +100,10 @@ class LogTable(tables.Table):
                 _("Batch"),
                 record.batch_id,
             )
-        if record.reservation_id:
-            return format_html(
-                '<span class="text-body-secondary">{} {}</span>', _("Order"), record.reservation.reference
-            )
+        order = getattr(record.reservation, "order", None) if record.reservation_id else None
+        if order is not None:
+            label = _("Order %(number)s") % {"number": order.number}
+            return format_html('<a href="{}?number={}">{}</a>', reverse("bonuses:order-list"), order.pk, label)
         return "—"
 
 
