@@ -364,7 +364,7 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
     at = _given(at) or timezone.now()
     if account is not None:
         with transaction.atomic():
-            locked = Account.objects.select_for_update().select_related("currency").get(pk=account.pk)
+            locked = Account.objects.select_for_update(of=("self",)).select_related("currency").get(pk=account.pk)
             return _settle_locked([locked], locked.currency, at)
     result = SettleResult()
     for currency in Currency.objects.all():
@@ -710,7 +710,7 @@ def _prepare_reservation(
     reservation: Reservation, at: datetime | None, expected: str
 ) -> tuple[Account, Reservation, datetime]:
     """Lock the account, then re-read the reservation: it resolves at most once."""
-    account = Account.objects.select_for_update().select_related("currency").get(pk=reservation.account_id)
+    account = Account.objects.select_for_update(of=("self",)).select_related("currency").get(pk=reservation.account_id)
     fresh = Reservation.objects.select_for_update().get(pk=reservation.pk)
     if fresh.status != expected:
         raise exceptions.ReservationResolved(

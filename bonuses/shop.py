@@ -5,6 +5,7 @@ and `refund`. Each function runs in one transaction, locks the gift (stock) befo
 (points) so that two orders cannot deadlock, and e-mails the employee after the commit.
 """
 
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -64,7 +65,7 @@ def place_order(
     if actor.pk != user.pk and confirming:
         verify_code(user=user, code=code or "", at=at)  # before the order's transaction: a wrong code counts
     with transaction.atomic():
-        locked = Gift.objects.select_for_update().select_related("currency").get(pk=gift.pk)
+        locked = Gift.objects.select_for_update(of=("self",)).select_related("currency").get(pk=gift.pk)
         if not locked.is_active:
             raise OrderError(_("This gift is no longer available."))
         if locked.stock is not None and locked.stock < quantity:
@@ -181,7 +182,7 @@ def send_code(*, user, at: datetime | None = None) -> None:
         _guard(user, moment)
         last = ConfirmationCode.objects.filter(user=user).order_by("-sent_at").first()
         if last and moment < last.sent_at + CODE_RESEND_AFTER:
-            wait = int((last.sent_at + CODE_RESEND_AFTER - moment).total_seconds()) + 1
+            wait = math.ceil((last.sent_at + CODE_RESEND_AFTER - moment).total_seconds())
             raise CodeError(_("A new code can be sent in %(seconds)d seconds.") % {"seconds": wait})
         code = f"{secrets.randbelow(10**6):06d}"
         ConfirmationCode.objects.create(
