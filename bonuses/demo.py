@@ -2,15 +2,18 @@
 
 import random
 from datetime import datetime, time, timedelta
+from io import BytesIO
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from PIL import Image, ImageDraw, ImageFont
 
 from users.models import Department, Tag, User
 
-from . import rules, selectors, services
-from .models import Currency, Entry
+from . import rules, selectors, services, shop
+from .models import Category, Currency, Entry, Gift, Order
 
 MONTHLY = {
     "Sales": 150,
@@ -170,10 +173,6 @@ PALETTE = {
 
 def gift_picture(name: str, colour: tuple[int, int, int]) -> bytes:
     """A 480×320 PNG drawn here: the category's colour, a soft gradient and the gift's initials."""
-    from io import BytesIO
-
-    from PIL import Image, ImageDraw, ImageFont
-
     image = Image.new("RGB", (480, 320), colour)
     draw = ImageDraw.Draw(image)
     for y in range(320):
@@ -191,11 +190,6 @@ def gift_picture(name: str, colour: tuple[int, int, int]) -> bytes:
 @transaction.atomic
 def seed_catalog() -> int:
     """The gift catalog with pictures, and orders in every status; 0 if already there."""
-    from django.core.files.base import ContentFile
-
-    from . import shop
-    from .models import Category, Gift, Order
-
     if Gift.objects.exists():
         return 0
     bonuses = Currency.objects.get(is_default=True)

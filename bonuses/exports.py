@@ -22,6 +22,8 @@ from openpyxl.utils import get_column_letter
 
 from users.models import User
 
+from .models import Entry, Order
+
 CHUNK = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
@@ -164,8 +166,6 @@ LOG_COLUMNS = [
 
 
 def log_rows(queryset) -> Iterator[tuple]:
-    from .models import Entry
-
     labels = dict(Entry.Kind.choices)
     fields = [
         "at",
@@ -224,8 +224,6 @@ ORDER_COLUMNS = [
 
 
 def order_rows(queryset) -> Iterator[tuple]:
-    from .models import Order
-
     labels = dict(Order.Status.choices)
     fields = [
         "pk",

@@ -1,9 +1,12 @@
 """E-mails to employees, sent once the transaction that caused them has committed."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from .rules import last_usable_day, local_date
 
 
 def _on_commit(send) -> None:
@@ -24,10 +27,6 @@ def order_changed(order, event: str, **extra) -> None:
 
 def points_received(*, user_ids: list[int], amount, currency, comment: str, activates_at, expires_at) -> None:
     """One e-mail to each employee who received points, with the comment; one text for a whole batch."""
-    from django.contrib.auth import get_user_model
-
-    from .rules import last_usable_day, local_date
-
     subject, body = _message(
         "points_received",
         {

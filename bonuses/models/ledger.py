@@ -37,6 +37,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from .. import rules
+from ..exceptions import InvalidSettings
+
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
@@ -124,9 +127,6 @@ class Currency(models.Model):
         return Decimal("1") if self.whole_numbers else Decimal("0.01")
 
     def clean(self) -> None:
-        from .. import rules
-        from ..exceptions import InvalidSettings
-
         if self.pk and Lot.objects.filter(account__currency_id=self.pk).exists():
             saved = Currency.objects.filter(pk=self.pk).values_list("burn_policy", flat=True).first()
             if saved and saved != self.burn_policy:
