@@ -51,7 +51,8 @@ test-postgres: $(BIN)/.installed-dev ## Run the test suite on a throwaway Postgr
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(BIN)/.installed-dev ## Run the benchmarks in bench/ (BENCH_SCALE=0.1 for a quick run)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(filter-out bench/common.py,$(wildcard bench/*.py)); do \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean: ## Remove the virtual environment, the SQLite database and collected files
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

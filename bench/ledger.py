@@ -33,17 +33,12 @@ import io
 import os
 import pstats
 import random
-import shutil
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import QueryStats, django_environment, refuse_developer_database, say, use_scratch_database
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 EMPLOYEES = max(100, round(100_000 * SCALE))
@@ -57,82 +52,9 @@ PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 
 # The daily run settles up to 00:00 of this day; one lot in ten expires exactly then.
 SETTLE_DAY = date(2026, 3, 1)
-POSTGRES_SCHEMES = ("postgres://", "postgresql://", "pgsql://", "postgis://")
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-# The scratch database ---------------------------------------------------------------------
-
-
-def use_scratch_database():
-    """Point DATABASE_URL at a scratch database; return (description, cleanup)."""
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
-    if url.startswith(POSTGRES_SCHEMES):
-        return _postgres_scratch(url)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        import dj_database_url
-
-        path = Path(dj_database_url.parse(url)["NAME"]).resolve()
-        if path == (ROOT / "var" / "giftshop.sqlite3").resolve():
-            raise SystemExit("bench: BENCH_DATABASE_URL must not name the developer's database var/giftshop.sqlite3")
-        if path.exists() and path.stat().st_size:
-            raise SystemExit(f"bench: {path} exists; BENCH_DATABASE_URL must name a new SQLite file")
-        os.environ["DATABASE_URL"] = url
-        return f"SQLite {path} (kept)", lambda: None
-    directory = tempfile.mkdtemp(prefix="giftshop-bench-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{directory}/bench.sqlite3"
-    return f"SQLite {directory}/bench.sqlite3 (temporary)", lambda: shutil.rmtree(directory, ignore_errors=True)
-
-
-def _postgres_scratch(url: str):
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    server = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-        "dbname": config.get("NAME") or "postgres",
-    }
-    name = f"giftshop_bench_{os.getpid()}"
-    with psycopg.connect(**server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    os.environ["DATABASE_URL"] = urlsplit(url)._replace(path=f"/{name}").geturl()
-
-    def drop():
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(**server, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-    where = f"{server['host'] or 'local socket'}:{server['port'] or 5432}"
-    return f"PostgreSQL scratch database {name} on {where} (dropped afterwards)", drop
 
 
 # Measuring --------------------------------------------------------------------------------
-
-
-class QueryStats:
-    """Counts the statements sent and the time spent inside cursor.execute (an execute_wrapper)."""
-
-    def __init__(self):
-        self.count = 0
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.count += 1
-            self.seconds += time.perf_counter() - start
 
 
 def measured(label: str, function, *, profile: bool = False):
@@ -440,13 +362,10 @@ def main() -> int:
     began = time.perf_counter()
     if not SCALE > 0:
         raise SystemExit(f"bench: BENCH_SCALE must be a positive number, not {SCALE}")
-    developer_db = ROOT / "var" / "giftshop.sqlite3"
     where, cleanup = use_scratch_database()
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-any-deployment-0123456789")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "giftshop.settings")
+    django_environment()
     try:
-        return run(where, developer_db)
+        return run(where)
     finally:
         if "django.db" in sys.modules:
             from django.db import connections
@@ -456,20 +375,18 @@ def main() -> int:
         say(f"  whole run: {time.perf_counter() - began:.1f} s")
 
 
-def run(where: str, developer_db: Path) -> int:
+def run(where: str) -> int:
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from bonuses.models import Account, Currency, Lot
     from users.models import User
 
-    name = str(settings.DATABASES["default"]["NAME"])
-    if connection.vendor == "sqlite" and Path(name).resolve() == developer_db.resolve():
-        raise SystemExit("bench: refusing to run on the developer's database")
+    refuse_developer_database()
     say(f"ledger bench: BENCH_SCALE={SCALE:g}, {where}, Django DEBUG={settings.DEBUG}")
 
     start = time.perf_counter()

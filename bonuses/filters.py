@@ -19,9 +19,13 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 class EmployeeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
-    city = django_filters.ModelMultipleChoiceFilter(queryset=City.objects.all(), label=_("City"))
-    position = django_filters.ModelMultipleChoiceFilter(queryset=Position.objects.all(), label=_("Position"))
+    department = django_filters.ModelMultipleChoiceFilter(
+        queryset=Department.objects.all(), label=_("Department"), distinct=False
+    )
+    city = django_filters.ModelMultipleChoiceFilter(queryset=City.objects.all(), label=_("City"), distinct=False)
+    position = django_filters.ModelMultipleChoiceFilter(
+        queryset=Position.objects.all(), label=_("Position"), distinct=False
+    )
     tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(), label=_("Tags"), distinct=True)
     balance_min = django_filters.NumberFilter(field_name="balance", lookup_expr="gte", label=_("Balance from"))
     balance_max = django_filters.NumberFilter(field_name="balance", lookup_expr="lte", label=_("Balance to"))
