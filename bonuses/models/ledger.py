@@ -337,10 +337,6 @@ class Entry(ImmutableModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
 
-    @property
-    def is_accrual(self) -> bool:
-        return self.kind in self.ACCRUALS
-
 
 class Allocation(ImmutableModel):
     """How much one entry took from (negative) or put back into (positive) one lot."""
