@@ -30,7 +30,6 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -48,7 +47,7 @@ from bonuses.exceptions import (
     OperationInPast,
     ReservationResolved,
 )
-from bonuses.models import Account, Allocation, Batch, Currency, Entry, Lot, Reservation
+from bonuses.models import Account, Batch, Currency, Entry, Lot, Reservation
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +222,14 @@ WAITS = st.one_of(
     st.tuples(st.sampled_from(["midnight", "just before midnight"]), st.integers(1, 3)),
 )
 
+# The operations a step chooses from, with their weights. Each run also leaves out a few
+# (never waiting or accruing), so that some runs pile points up and others drain them.
+OPERATIONS = {
+    "wait": 2, "accrue": 4, "accrue_many": 2, "write_off": 2, "reserve": 4, "resolve": 3, "refund": 3,
+    "settle": 1, "set_state": 1, "operate_in_the_past": 1,
+}  # fmt: skip
+OPTIONAL = sorted(set(OPERATIONS) - {"wait", "accrue"})
+
 # Most of the activity goes to employee 0, so that one account sees long histories.
 EMPLOYEE = st.sampled_from([0, 0, 0, 1])
 STATES = ["active", "active", "active", "accumulate_only", "blocked"]
@@ -252,8 +259,12 @@ class LedgerMachine(RuleBasedStateMachine):
         self.reservations: list[ModelReservation] = []
         self.history: list[dict] = [{} for _ in self.users]  # moment -> balance figures then
         self.verified: dict = {}  # employee -> what was stored when ledger_problems last found nothing
+        self.checked: dict = {}  # employee -> (what was stored, the moment, the model's figures) last checked
+        self.stored_rows = None  # lots, reservations and accounts as the invariant last read them
+        self.touched = True  # whether the step may have written anything
         self.next_key = 0
         self.orders = 0
+        self.operations = ["wait"]
         self.now = datetime(2026, 1, 1, tzinfo=UTC)
 
     def teardown(self):
@@ -269,10 +280,12 @@ class LedgerMachine(RuleBasedStateMachine):
         delay=st.sampled_from([0, 0, 0, 0, 1, 2]),
         lifetime=st.sampled_from([None, None, (3, "days"), (5, "days"), (10, "days"), (1, "months")]),
         first_lots=st.lists(st.tuples(EMPLOYEE, TIMINGS), min_size=1, max_size=5),
+        left_out=st.sets(st.sampled_from(OPTIONAL), max_size=3),
         data=st.data(),
     )
-    def set_up(self, start_day, start_minute, whole, delay, lifetime, first_lots, data):
-        """The currency's settings, the starting moment, and a few first accruals."""
+    def set_up(self, start_day, start_minute, whole, delay, lifetime, first_lots, left_out, data):
+        """The currency's settings, the starting moment, the operations of this run and a few first accruals."""
+        self.operations = [name for name, weight in OPERATIONS.items() if name not in left_out for _ in range(weight)]
         changes = {"whole_numbers": whole, "activation_delay_days": delay}
         if lifetime:
             changes.update(burn_policy="from_crediting", lifetime_value=lifetime[0], lifetime_unit=lifetime[1])
@@ -335,6 +348,11 @@ class LedgerMachine(RuleBasedStateMachine):
         balance = selectors.balance(user, self.currency, at=at)
         return {name: getattr(balance, name) for name in (*FIGURES, "next_expiry_on", "next_expiry_amount")}
 
+    def posted(self, account: ModelAccount) -> None:
+        """A service posted an entry on this account now."""
+        account.last_posted_at = self.now
+        self.touched = True
+
     def advance(self, delta: timedelta) -> None:
         assert delta >= timedelta(0)
         self.now += delta
@@ -361,7 +379,6 @@ class LedgerMachine(RuleBasedStateMachine):
             list(Lot.objects.order_by("pk").values_list("pk", "remaining", "is_activated")),
             list(Reservation.objects.order_by("pk").values_list("pk", "status", "refunded", "resolved_at")),
             Entry.objects.count(),
-            Allocation.objects.count(),
             Batch.objects.count(),
         )
 
@@ -404,12 +421,19 @@ class LedgerMachine(RuleBasedStateMachine):
             return data.draw(INVALID_AMOUNTS, label="invalid amount")
         return self.draw_accrual(data)
 
+    # Every step is one operation ------------------------------------------------------------
+
+    @rule(data=st.data())
+    def step(self, data):
+        self.touched = False
+        operation = data.draw(st.sampled_from(self.operations), label="operation")
+        getattr(self, operation)(data)
+
     # The clock ---------------------------------------------------------------------------
 
-    @rule(until=WAITS)
-    def wait(self, until):
+    def wait(self, data):
         """Some minutes, some days, or to 00:00 of a coming day (when lots expire or activate) or just before it."""
-        kind, amount = until
+        kind, amount = data.draw(WAITS, label="wait")
         if kind == "minutes":
             self.advance(timedelta(minutes=amount))
         elif kind == "days":
@@ -469,10 +493,12 @@ class LedgerMachine(RuleBasedStateMachine):
         )  # fmt: skip
         account.exists = True
         account.accrued += amount
-        account.last_posted_at = self.now
+        self.posted(account)
 
-    @rule(employee=EMPLOYEE, form=AMOUNT_FORMS, timing=TIMINGS, data=st.data())
-    def accrue(self, employee, form, timing, data):
+    def accrue(self, data):
+        employee = data.draw(EMPLOYEE, label="employee")
+        timing = data.draw(TIMINGS, label="timing")
+        form = data.draw(AMOUNT_FORMS, label="form")
         self.accrue_one(employee, self.draw_accrual(data), form, timing)
 
     def accrue_one(self, employee: int, amount: Decimal, form: str, timing: dict) -> None:
@@ -493,14 +519,11 @@ class LedgerMachine(RuleBasedStateMachine):
         assert entry.kind == Entry.Kind.MANUAL_ACCRUAL and same(entry.amount, amount)
         self.credit(employee, entry.lot_id, amount, activates_at, expires_at)
 
-    @rule(
-        employees=st.sampled_from([{0, 1}, {0, 1}, {0}, set(), {1}, {0, 1}]),
-        with_inactive=st.integers(0, 9).map(lambda n: n == 5),
-        form=AMOUNT_FORMS,
-        timing=TIMINGS,
-        data=st.data(),
-    )
-    def accrue_many(self, employees, with_inactive, form, timing, data):
+    def accrue_many(self, data):
+        employees = data.draw(st.sampled_from([{0, 1}, {0, 1}, {0}, set(), {1}, {0, 1}]), label="employees")
+        with_inactive = data.draw(st.integers(0, 9), label="with the inactive one") == 5
+        timing = data.draw(TIMINGS, label="timing")
+        form = data.draw(AMOUNT_FORMS, label="form")
         amount = self.draw_accrual(data)
         chosen = sorted(employees | ({INACTIVE} if with_inactive else set()))
         options, reasons, activates_at, expires_at = self.accrual_options(timing, self.now)
@@ -536,8 +559,8 @@ class LedgerMachine(RuleBasedStateMachine):
             fitting = [0, 0, 0, 1]
         return data.draw(st.sampled_from(fitting), label="employee")
 
-    @rule(form=AMOUNT_FORMS, data=st.data())
-    def write_off(self, form, data):
+    def write_off(self, data):
+        form = data.draw(AMOUNT_FORMS, label="form")
         employee = self.pick_employee(data)
         account = self.accounts[employee]
         parts = [lot.remaining for lot in account.spendable(self.now)]
@@ -564,10 +587,9 @@ class LedgerMachine(RuleBasedStateMachine):
         assert entry.kind == Entry.Kind.MANUAL_WRITE_OFF and same(entry.amount, -amount)
         account.take(amount, self.now)
         account.written_off += amount
-        account.last_posted_at = self.now
+        self.posted(account)
         assert same(entry.balance_after, account.in_lots(activated=True))
 
-    @rule(data=st.data())
     def reserve(self, data):
         """Place an order; now and then it is completed at once."""
         form = data.draw(AMOUNT_FORMS, label="form")
@@ -597,7 +619,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert reservation.status == Reservation.Status.HELD and same(reservation.amount, amount)
         taken = account.take(amount, self.now)
         self.reservations.append(ModelReservation(reservation.pk, employee, amount, taken=taken))
-        account.last_posted_at = self.now
+        self.posted(account)
         if data.draw(st.integers(0, 2), label="complete at once") == 2:
             self.capture_one(self.reservations[-1], reservation)
 
@@ -611,11 +633,11 @@ class LedgerMachine(RuleBasedStateMachine):
         model = data.draw(st.sampled_from(fitting), label="reservation")
         return model, Reservation.objects.get(pk=model.pk)
 
-    @rule(outcome=st.sampled_from(["capture", "capture", "release"]), data=st.data())
-    def resolve(self, outcome, data):
+    def resolve(self, data):
         """Complete (capture) or cancel (release) an order."""
         if not self.reservations:
             return
+        outcome = data.draw(st.sampled_from(["capture", "capture", "release"]), label="outcome")
         model, reservation = self.pick_reservation(data, "held")
         if outcome == "capture":
             self.capture_one(model, reservation)
@@ -635,7 +657,7 @@ class LedgerMachine(RuleBasedStateMachine):
         entry = services.capture(reservation, at=self.now, actor=self.admin)
         assert entry.kind == Entry.Kind.ORDER_SPENT and same(entry.amount, -model.amount)
         model.status = "captured"
-        account.last_posted_at = self.now
+        self.posted(account)
 
     def release_one(self, model: ModelReservation, reservation: Reservation) -> None:
         if model.status != "held":
@@ -645,12 +667,14 @@ class LedgerMachine(RuleBasedStateMachine):
         assert entry.kind == Entry.Kind.ORDER_RELEASED and same(entry.amount, model.amount)
         model.status = "released"
         self.accounts[model.employee].give_back(model, model.amount, self.now)
-        self.accounts[model.employee].last_posted_at = self.now
+        self.posted(self.accounts[model.employee])
 
-    @rule(whole_refund=st.sampled_from([False, True, False]), form=AMOUNT_FORMS, data=st.data())
-    def refund(self, whole_refund, form, data):
+    def refund(self, data):
+        """Return an order, in whole or in part."""
         if not self.reservations:
             return
+        whole_refund = data.draw(st.sampled_from([False, True, False]), label="whole")
+        form = data.draw(AMOUNT_FORMS, label="form")
         model, reservation = self.pick_reservation(data, "captured")
         refundable = model.amount - model.refunded
         lots = self.accounts[model.employee].lots
@@ -678,18 +702,20 @@ class LedgerMachine(RuleBasedStateMachine):
         assert entry.kind == Entry.Kind.ORDER_REFUNDED and same(entry.amount, value)
         model.refunded += value
         self.accounts[model.employee].give_back(model, value, self.now)
-        self.accounts[model.employee].last_posted_at = self.now
+        self.posted(self.accounts[model.employee])
 
     # Settlement, states, operations in the past ------------------------------------------
 
-    @rule(everyone=st.booleans(), employee=EMPLOYEE)
-    def settle(self, everyone, employee):
+    def settle(self, data):
         """The daily run (all accounts) or one account's settlement: it changes no figure, and is idempotent."""
+        everyone = data.draw(st.booleans(), label="everyone")
         options = {"at": self.now}
         if not everyone:
+            employee = data.draw(EMPLOYEE, label="employee")
             options["account"] = Account.objects.filter(user=self.users[employee], currency=self.currency).first()
             if options["account"] is None:
                 return
+        self.touched = True
         services.settle(**options)
         before = self.fingerprint()
         again = services.settle(**options)
@@ -706,19 +732,19 @@ class LedgerMachine(RuleBasedStateMachine):
                 }
                 assert stored == {lot.pk: (lot.remaining, lot.activated) for lot in account.lots.values()}
 
-    @rule(employee=EMPLOYEE, state=st.sampled_from(STATES))
-    def set_state(self, employee, state):
+    def set_state(self, data):
+        employee = data.draw(EMPLOYEE, label="employee")
+        state = data.draw(st.sampled_from(STATES), label="state")
+        self.touched = True
         services.set_account_state(user=self.users[employee], state=state)
         self.accounts[employee].exists = True
         self.accounts[employee].state = state
 
-    @rule(
-        employee=EMPLOYEE,
-        operation=st.sampled_from(["accrue", "accrue_many", "write_off", "reserve", "capture", "release", "refund"]),
-        data=st.data(),
-    )
-    def operate_in_the_past(self, employee, operation, data):
+    def operate_in_the_past(self, data):
         """Anything dated before the account's latest entry is refused."""
+        employee = data.draw(EMPLOYEE, label="employee")
+        operations = ["accrue", "accrue_many", "write_off", "reserve", "capture", "release", "refund"]
+        operation = data.draw(st.sampled_from(operations), label="operation in the past")
         at = self.past_moment(employee, data)
         if at is None:
             return
@@ -746,29 +772,39 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # After every step --------------------------------------------------------------------
 
+    def read_stored_rows(self):
+        """Lots, reservations and accounts as stored; read again only when the step may have written."""
+        if self.touched or self.stored_rows is None:
+            self.stored_rows = (
+                {
+                    row[0]: row[1:]
+                    for row in Lot.objects.values_list(
+                        "pk", "account_id", "amount", "remaining", "accrued_at", "activates_at", "expires_at",
+                        "is_activated",
+                    )
+                },
+                {
+                    row[0]: row[1:]
+                    for row in Reservation.objects.values_list("pk", "account_id", "status", "refunded", "amount")
+                },
+                {
+                    row[0]: row[1:]
+                    for row in Account.objects.filter(currency=self.currency).values_list(
+                        "user_id", "pk", "state", *FIGURES, "last_entry_at"
+                    )
+                },
+            )  # fmt: skip
+            self.touched = False
+        return self.stored_rows
+
     @invariant()
     def ledger_agrees_with_the_model(self):
-        lots = {
-            row[0]: row[1:]
-            for row in Lot.objects.values_list(
-                "pk", "account_id", "amount", "remaining", "accrued_at", "activates_at", "expires_at", "is_activated"
-            )
-        }
-        reservations = {
-            row[0]: row[1:]
-            for row in Reservation.objects.values_list("pk", "account_id", "status", "refunded", "amount")
-        }
+        lots, reservations, accounts = self.read_stored_rows()
+        assert set(lots) == {lot.pk for account in self.accounts for lot in account.lots.values()}
         assert {pk: row[1:] for pk, row in reservations.items()} == {
             r.pk: (r.status, r.refunded, r.amount) for r in self.reservations
         }
-        accounts = {
-            row[0]: row[1:]
-            for row in Account.objects.filter(currency=self.currency).values_list(
-                "user_id", "pk", "state", *FIGURES, "last_entry_at"
-            )
-        }
         assert set(accounts) == {self.users[n].pk for n, model in enumerate(self.accounts) if model.exists}
-        entries = dict(Entry.objects.values("account_id").annotate(n=Count("pk")).values_list("account_id", "n"))
 
         for employee, (user, model) in enumerate(zip(self.users, self.accounts, strict=True)):
             expected = self.expected_balance(employee)
@@ -776,9 +812,22 @@ class LedgerMachine(RuleBasedStateMachine):
                 expected[name] for name in ("active", "reserved", "non_activated", "spent", "expired")
             ), "the model itself is inconsistent"
             if not model.exists:
-                self.history[employee][self.now] = expected
                 assert not model.lots
+                self.history[employee][self.now] = expected
                 continue
+            account_pk, state = accounts[user.pk][:2]
+            assert state == model.state
+            stored = (
+                accounts[user.pk],
+                {pk: row for pk, row in lots.items() if row[0] == account_pk},
+                {pk: row for pk, row in reservations.items() if row[0] == account_pk},
+            )
+            # What is read below depends only on what is stored, the moment and the model: when
+            # none of them changed since the last step, neither can the result.
+            if self.checked.get(employee) == (stored, self.now, expected):
+                continue
+            self.checked[employee] = (stored, self.now, expected)
+
             actual = self.actual_balance(user, self.now)
             assert actual == expected, f"employee {employee} at {timezone.localtime(self.now)}"
             assert actual["total_accrued"] == sum(
@@ -786,8 +835,6 @@ class LedgerMachine(RuleBasedStateMachine):
             )
 
             # Each lot: as stored, with what is due by now applied (settlement only activates and expires).
-            account_pk, state = accounts[user.pk][:2]
-            assert state == model.state
             for lot in model.lots.values():
                 account_id, amount, remaining, accrued_at, activates_at, expires_at, activated = lots[lot.pk]
                 assert (account_id, amount, accrued_at) == (account_pk, lot.amount, lot.accrued_at), f"lot {lot.pk}"
@@ -797,29 +844,21 @@ class LedgerMachine(RuleBasedStateMachine):
                 activated = activated or (activates_at is not None and activates_at <= self.now)
                 assert (remaining, activated) == (lot.remaining, lot.activated), f"lot {lot.pk}"
 
-            # The ledger's own identities (check_ledger), on the stored figures as of the latest
-            # entry; rechecked whenever anything stored for the account changed.
-            stored = (
-                accounts[user.pk],
-                entries.get(account_pk, 0),
-                {pk: row for pk, row in lots.items() if row[0] == account_pk},
-                {pk: row for pk, row in reservations.items() if row[0] == account_pk},
-            )
             if self.verified.get(employee) != stored:
+                # The ledger's own identities (check_ledger), on the figures stored as of the latest entry.
                 assert selectors.ledger_problems(Account.objects.get(pk=account_pk)) == []
                 self.verified[employee] = stored
-                # Balances at earlier moments of the run, now read from the log, are what they were then.
+                # The balance at the previous moment of the run, now read from the log, is what it was then.
                 earlier = [moment for moment in self.history[employee] if moment < self.now]
-                for moment in {earlier[-1], earlier[len(earlier) // 2]} if earlier else ():
-                    then = self.history[employee][moment]
-                    assert self.actual_balance(user, moment) == then, f"employee {employee} at {moment}"
+                if earlier:
+                    then = self.history[employee][earlier[-1]]
+                    assert self.actual_balance(user, earlier[-1]) == then, f"employee {employee} at {earlier[-1]}"
             self.history[employee][self.now] = expected
-        assert set(lots) == {lot.pk for account in self.accounts for lot in account.lots.values()}
 
 
 LedgerMachine.TestCase.settings = settings(
     max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "200")),
-    stateful_step_count=30,
+    stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
