@@ -17,6 +17,22 @@ from .models import Batch, Currency, Entry, Gift, Order
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
+class CompanyDayFilter(django_filters.DateFilter):
+    """From 00:00 of a day, or until its end, in the company's calendar; comparing instants keeps
+    the time index usable (a date cast of the column would not)."""
+
+    def __init__(self, *args, until: bool = False, **kwargs):
+        self.until = until
+        super().__init__(*args, widget=DATE_INPUT, **kwargs)
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        if self.until:
+            return queryset.filter(**{f"{self.field_name}__lt": rules.start_of_day(value + timedelta(days=1))})
+        return queryset.filter(**{f"{self.field_name}__gte": rules.start_of_day(value)})
+
+
 class EmployeeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     department = django_filters.ModelMultipleChoiceFilter(
@@ -71,21 +87,14 @@ class LogFilter(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.all(), label=_("Actor"), widget=EmployeeAutocomplete(former_too=True)
     )
-    period_from = django_filters.DateFilter(method="starting", label=_("From"), widget=DATE_INPUT)
-    period_to = django_filters.DateFilter(method="ending", label=_("To"), widget=DATE_INPUT)
+    period_from = CompanyDayFilter(field_name="at", label=_("From"))
+    period_to = CompanyDayFilter(field_name="at", until=True, label=_("To"))
     comment = django_filters.CharFilter(lookup_expr="icontains", label=_("Comment contains"))
     batch = django_filters.ModelChoiceFilter(queryset=Batch.objects.all(), label=_("Batch"), widget=forms.HiddenInput)
 
     class Meta:
         model = Entry
         fields = []
-
-    # Days are the company's calendar days; comparing instants keeps the time index usable.
-    def starting(self, queryset, name, value):
-        return queryset.filter(at__gte=rules.start_of_day(value))
-
-    def ending(self, queryset, name, value):
-        return queryset.filter(at__lt=rules.start_of_day(value + timedelta(days=1)))
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -101,15 +110,9 @@ class OrderFilter(django_filters.FilterSet):
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
     )
     gift = django_filters.ModelChoiceFilter(queryset=Gift.objects.all(), label=_("Gift"), empty_label=_("All gifts"))
-    period_from = django_filters.DateFilter(method="starting", label=_("From"), widget=DATE_INPUT)
-    period_to = django_filters.DateFilter(method="ending", label=_("To"), widget=DATE_INPUT)
+    period_from = CompanyDayFilter(field_name="created_at", label=_("From"))
+    period_to = CompanyDayFilter(field_name="created_at", until=True, label=_("To"))
 
     class Meta:
         model = Order
         fields = []
-
-    def starting(self, queryset, name, value):
-        return queryset.filter(created_at__gte=rules.start_of_day(value))
-
-    def ending(self, queryset, name, value):
-        return queryset.filter(created_at__lt=rules.start_of_day(value + timedelta(days=1)))
