@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
 from bonuses import rules, selectors, services
 from bonuses.exceptions import (
@@ -272,6 +273,21 @@ def test_partial_refunds_return_points_into_the_same_lots(bonuses, employee, adm
     assert (b.active, b.spent, b.total_accrued) == (100, 0, 100)
     with pytest.raises(InvalidAmount):
         services.refund(held, at=local(3, 6))
+
+
+def test_sums_of_cents_are_exact(bonuses, employee, administrator):
+    """SQLite adds decimals as binary floats (-0.02 - 0.01 + 0.02 + 0.01 = 1.7e-18): sums must come back exact."""
+    services.accrue(user=employee, amount=1, actor=administrator, at=local(3, 1))
+    first = services.reserve(user=employee, amount=Decimal("0.02"), reference="o-1", at=local(3, 2))
+    second = services.reserve(user=employee, amount=Decimal("0.01"), reference="o-2", at=local(3, 3))
+    services.capture(first, at=local(3, 4))
+    services.refund(first, at=local(3, 5))
+    services.release(second, at=local(3, 6))
+    moved = Allocation.objects.aggregate(total=Sum("amount"))["total"]
+    assert (moved, str(moved)) == (0, "0.00")
+    assert selectors.ledger_problems(Account.objects.get(user=employee)) == []
+    b = selectors.balance(employee, at=local(3, 6))
+    assert (b.active, b.reserved, b.spent, b.total_accrued) == (1, 0, 0, 1)
 
 
 def test_points_returned_into_an_expired_lot_expire_again(bonuses, employee, administrator):
