@@ -123,11 +123,20 @@ class QueryStats:
     def __init__(self):
         self.count = 0
         self.seconds = 0.0
+        self.by_statement: dict[str, list] = {}  # the statement's first words -> [count, seconds]
 
     def __call__(self, execute, sql, params, many, context):
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
+            seconds = time.perf_counter() - start
             self.count += 1
-            self.seconds += time.perf_counter() - start
+            self.seconds += seconds
+            shape = self.by_statement.setdefault(" ".join(sql.split())[:90], [0, 0.0])
+            shape[0] += 1
+            shape[1] += seconds
+
+    def slowest(self, limit: int = 8) -> list[str]:
+        ranked = sorted(self.by_statement.items(), key=lambda item: -item[1][1])[:limit]
+        return [f"{seconds:8.3f} s {count:5d}x  {shape}" for shape, (count, seconds) in ranked]

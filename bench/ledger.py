@@ -76,6 +76,8 @@ def measured(label: str, function, *, profile: bool = False):
         f"{stats.count} statements through Django's cursor, {stats.seconds:.3f} s inside execute()"
     )
     if profiler:
+        for line in stats.slowest():
+            say(f"    | {line}")
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         for line in out.getvalue().splitlines():

@@ -1,7 +1,6 @@
 """E-mails to employees, sent once the transaction that caused them has committed."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -25,7 +24,7 @@ def order_changed(order, event: str, **extra) -> None:
     _on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True))
 
 
-def points_received(*, user_ids: list[int], amount, currency, comment: str, activates_at, expires_at) -> None:
+def points_received(*, recipients: list[str], amount, currency, comment: str, activates_at, expires_at) -> None:
     """One e-mail to each employee who received points, with the comment; one text for a whole batch."""
     subject, body = _message(
         "points_received",
@@ -37,7 +36,6 @@ def points_received(*, user_ids: list[int], amount, currency, comment: str, acti
             "last_day": last_usable_day(expires_at) if expires_at else None,
         },
     )
-    recipients = get_user_model().objects.filter(pk__in=user_ids).values_list("email", flat=True)
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
     if messages:
         _on_commit(lambda: send_mass_mail(messages, fail_silently=True))

@@ -17,15 +17,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import exceptions, notifications, rules
 from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
 
-BATCH_SIZE = 1000
-SETTLE_CHUNK = 5000  # accounts per transaction of a full settlement: few commits, locks held briefly
+BATCH_SIZE = 5000  # ids per statement (an IN list), and accounts per transaction of a full settlement
 ACCRUAL_KINDS = {
     Lot.Source.MANUAL: Entry.Kind.MANUAL_ACCRUAL,
     Lot.Source.BULK: Entry.Kind.MANUAL_ACCRUAL,
@@ -41,14 +40,38 @@ def _chunks(items: list, size: int = BATCH_SIZE):
 
 
 # Bulk writes ---------------------------------------------------------------------------------
-# Bulk accruals and the daily settlement write tens of thousands of rows. The ORM's bulk_create and
-# bulk_update spend most of their time building SQL in Python; these write the same rows with one
-# statement run many times. Values are already clean (quantized Decimals, ids, aware datetimes);
-# only datetimes need the backend's adaptation (SQLite stores naive UTC text).
+# Bulk accruals and the daily settlement write tens of thousands of rows. Model instances and the
+# ORM's lookups on 10,000 ids cost more than the writes themselves, so these paths work on account
+# ids with set-based SQL (INSERT ... SELECT, UPDATE ... FROM), the same statements on SQLite and
+# PostgreSQL. SQLite computes decimals in binary floating point: sums are ROUNDed to the amounts'
+# decimal places before they are stored. Values passed in are clean (quantized Decimals, ids,
+# aware datetimes); datetimes get the backend's adaptation (SQLite stores naive UTC text).
+
+ACCOUNTS, LOTS, ENTRIES, ALLOCATIONS = (model._meta.db_table for model in (Account, Lot, Entry, Allocation))
+PLACES = Lot._meta.get_field("amount").decimal_places
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _db(moment: datetime | None):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A datetime read with a raw cursor: PostgreSQL gives it aware, SQLite naive in UTC."""
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, connection.timezone)
+    return value
+
+
+def _decimal(value) -> Decimal:
+    """A sum read with a raw cursor (a float on SQLite), to the amounts' decimal places."""
+    return Decimal(str(value or 0)).quantize(Decimal(1).scaleb(-PLACES))
 
 
 def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
-    adapt = connection.ops.adapt_datetimefield_value
     moments = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), models.DateTimeField)]
     if not moments:
         return rows
@@ -56,7 +79,7 @@ def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
     for row in rows:
         row = list(row)
         for i in moments:
-            row[i] = adapt(row[i])
+            row[i] = _db(row[i])
         prepared.append(row)
     return prepared
 
@@ -64,10 +87,10 @@ def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
 def _insert(model, columns: list[str], rows: list[tuple]) -> None:
     if rows:
         names = ", ".join(model._meta.get_field(c).column for c in columns)
-        marks = ", ".join(["%s"] * len(columns))
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})", _prepared(model, columns, rows)
+                f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({_marks(columns)})",
+                _prepared(model, columns, rows),
             )
 
 
@@ -93,16 +116,20 @@ def _given(at: datetime | None) -> datetime | None:
     return at
 
 
-def _resolve(at: datetime | None, accounts: list[Account]) -> datetime:
+def _resolve(at: datetime | None, latest: datetime | None) -> datetime:
     """The operation's moment: as given, or now, read once the accounts are locked.
 
-    Reading the clock after the lock matters: a caller that waited for another's commit must not
-    be dated before that commit's entries. A given moment before an account's latest entry is refused.
+    `latest` is the latest entry of the locked accounts. Reading the clock after the lock matters:
+    a caller that waited for another's commit must not be dated before that commit's entries. A
+    given moment before the latest entry is refused.
     """
     if at is None:
-        at = max([timezone.now(), *(a.last_entry_at for a in accounts if a.last_entry_at)])
-    for account in accounts:
-        _check_order(account, at)
+        return max(timezone.now(), latest) if latest else timezone.now()
+    if latest and at < latest:
+        raise exceptions.OperationInPast(
+            _("The operation is dated %(at)s, before the account's latest entry (%(last)s).")
+            % {"at": timezone.localtime(at), "last": timezone.localtime(latest)}
+        )
     return at
 
 
@@ -168,40 +195,53 @@ def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Call
 # Locking and settlement --------------------------------------------------------------------
 
 
-def _lock_accounts(user_ids: list[int], currency: Currency, *, create: bool) -> list[Account]:
-    """Lock (and create, if asked) the accounts of these users, in primary-key order."""
+def _account_ids(user_ids: list[int], currency: Currency, *, create: bool) -> list[int]:
+    """The ids of these users' accounts in `currency`, sorted; missing accounts are created if asked."""
+    found: dict[int, int] = {}
+
+    def read(ids):
+        with connection.cursor() as cursor:
+            for chunk in _chunks(ids):
+                cursor.execute(
+                    f"SELECT user_id, id FROM {ACCOUNTS} WHERE currency_id = %s AND user_id IN ({_marks(chunk)})",
+                    [currency.pk, *chunk],
+                )
+                found.update(cursor.fetchall())
+
     user_ids = sorted(set(user_ids))
-    if create:
-        for chunk in _chunks(user_ids):
-            existing = set(
-                Account.objects.filter(currency=currency, user_id__in=chunk).values_list("user_id", flat=True)
+    read(user_ids)
+    missing = [uid for uid in user_ids if uid not in found]
+    if create and missing:
+        # Sorted inserts: two transactions creating overlapping accounts wait, never deadlock.
+        Account.objects.bulk_create([Account(user_id=uid, currency=currency) for uid in missing], ignore_conflicts=True)
+        read(missing)
+    return sorted(found.values())
+
+
+def _lock(account_ids: list[int]) -> datetime | None:
+    """Lock these accounts in primary-key order; returns the latest of their latest entries.
+
+    PostgreSQL locks each row (FOR UPDATE); on SQLite the IMMEDIATE transaction already holds the
+    database's write lock.
+    """
+    suffix = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    latest = None
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(account_ids)):
+            cursor.execute(
+                f"SELECT last_entry_at FROM {ACCOUNTS} WHERE id IN ({_marks(chunk)}) ORDER BY id{suffix}", chunk
             )
-            missing = [Account(user_id=uid, currency=currency) for uid in chunk if uid not in existing]
-            # Sorted inserts: two transactions creating overlapping accounts wait, never deadlock.
-            Account.objects.bulk_create(missing, ignore_conflicts=True)
-    pks = []
-    for chunk in _chunks(user_ids):
-        pks.extend(Account.objects.filter(currency=currency, user_id__in=chunk).values_list("pk", flat=True))
-    pks.sort()
-    accounts = []
-    for chunk in _chunks(pks):
-        accounts.extend(Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
-    return accounts
+            moments = [moment for (moment,) in cursor.fetchall() if moment is not None]
+            if moments and (latest is None or max(moments) > latest):
+                latest = max(moments)
+    return _aware(latest)
 
 
 def _lock_account(user, currency: Currency, *, create: bool = False) -> Account:
-    accounts = _lock_accounts([user.pk], currency, create=create)
-    if not accounts:
+    ids = _account_ids([user.pk], currency, create=create)
+    if not ids:
         raise exceptions.InsufficientBalance(_("%(name)s has no %(currency)s.") % {"name": user, "currency": currency})
-    return accounts[0]
-
-
-def _check_order(account: Account, at: datetime) -> None:
-    if account.last_entry_at and at < account.last_entry_at:
-        raise exceptions.OperationInPast(
-            _("The operation is dated %(at)s, before the account's latest entry (%(last)s).")
-            % {"at": timezone.localtime(at), "last": timezone.localtime(account.last_entry_at)}
-        )
+    return Account.objects.select_for_update().get(pk=ids[0])
 
 
 def _burn_steps(currency: Currency) -> list[dict] | None:
@@ -219,19 +259,17 @@ def _burn_due(account: Account, steps: list[dict] | None, at: datetime) -> bool:
     )
 
 
-def _lots_to_settle(accounts: list[Account], currency: Currency, at: datetime) -> dict[int, list[rules.LotState]]:
-    """The lots settlement needs: the due ones, and every open lot where a burn-out is due."""
+def _burn_candidates(currency: Currency, at: datetime):
+    """Accounts that may have a burn-out step due (a small superset; _burn_due checks exactly)."""
     steps = _burn_steps(currency)
-    burning = [a.pk for a in accounts if _burn_due(a, steps, at)]
-    due = Q(is_activated=False, activates_at__lte=at) | Q(remaining__gt=0, expires_at__lte=at)
-    if burning:
-        due |= Q(account_id__in=burning, remaining__gt=0)
-    by_account: dict[int, list[rules.LotState]] = {a.pk: [] for a in accounts}
-    for chunk in _chunks([a.pk for a in accounts]):
-        for row in Lot.objects.filter(due, account_id__in=chunk).values_list(*rules.LotState.FIELDS):
-            lot = rules.LotState(*row)
-            by_account[lot.account_id].append(lot)
-    return by_account
+    if not steps:
+        return Account.objects.none()
+    condition = Q()
+    for index, step in enumerate(steps):
+        shortest_days = {"days": 1, "months": 28, "years": 365}[step["unit"]] * int(step["period"])
+        cutoff = at - timedelta(days=shortest_days)
+        condition |= Q(burned_steps=index, streak_started_at__lte=cutoff)
+    return Account.objects.filter(condition, currency=currency, streak_started_at__isnull=False)
 
 
 @dataclass
@@ -246,25 +284,204 @@ class SettleResult:
         for kind, amount in other.amounts.items():
             self.amounts[kind] = self.amounts.get(kind, Decimal("0")) + amount
 
+    def posted(self, kind: str, count: int, amount: Decimal) -> None:
+        self.counts[kind] += count
+        self.amounts[kind] = self.amounts.get(kind, Decimal("0")) + abs(amount)
+
 
 SETTLED_FIELDS = ["active", "non_activated", "expired", "burned_steps", "last_entry_at"]
 SETTLE_READS = ["user_id", "currency_id", "streak_started_at", *SETTLED_FIELDS]
 
 
 def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) -> SettleResult:
-    """Post what is due by `at` on these locked accounts (all of one currency), in bulk."""
-    result = SettleResult()
+    """Post what is due by `at` on these locked accounts (model instances, kept up to date)."""
     steps = _burn_steps(currency)
-    lots_by_account = _lots_to_settle(accounts, currency, at)
+    burning = [account for account in accounts if _burn_due(account, steps, at)]
+    result = _settle_planned(burning, currency, at, steps)
+    planned = {account.pk for account in burning}
+    others = [account for account in accounts if account.pk not in planned]
+    in_sql = SettleResult()
+    for chunk in _chunks([account.pk for account in others]):
+        in_sql.add(_settle_in_sql(_Scope.listed(chunk), at))
+    if in_sql.accounts:
+        fresh = {
+            row[0]: row[1:]
+            for row in Account.objects.filter(pk__in=[a.pk for a in others]).values_list("pk", *SETTLED_FIELDS)
+        }
+        for account in others:
+            for name, value in zip(SETTLED_FIELDS, fresh[account.pk], strict=True):
+                setattr(account, name, value)
+    result.add(in_sql)
+    return result
+
+
+def _settle_ids(account_ids: list[int], currency: Currency, at: datetime) -> SettleResult:
+    """Post what is due by `at` on these locked accounts, known by id (a bulk accrual)."""
+    steps = _burn_steps(currency)
+    result = SettleResult()
+    for chunk in _chunks(account_ids):
+        burning = []
+        if steps:
+            candidates = _burn_candidates(currency, at).filter(pk__in=chunk).order_by("pk").only(*SETTLE_READS)
+            burning = [account for account in candidates if _burn_due(account, steps, at)]
+        result.add(_settle_planned(burning, currency, at, steps))
+        planned = {account.pk for account in burning}
+        result.add(_settle_in_sql(_Scope.listed([pk for pk in chunk if pk not in planned]), at))
+    return result
+
+
+def _settle_range(low: int, high: int, currency: Currency, at: datetime) -> SettleResult:
+    """Post what is due by `at` on every account of `currency` with an id from `low` to `high`.
+
+    The daily run locks whole ranges of ids: PostgreSQL finds a range's rows by index, where a
+    list of thousands of ids costs more to send and to plan than the work itself.
+    """
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {ACCOUNTS} WHERE id BETWEEN %s AND %s ORDER BY id FOR UPDATE", [low, high])
+    steps = _burn_steps(currency)
+    burning = []
+    if steps:
+        candidates = _burn_candidates(currency, at).filter(pk__range=(low, high)).order_by("pk").only(*SETTLE_READS)
+        burning = [account for account in candidates if _burn_due(account, steps, at)]
+    result = _settle_planned(burning, currency, at, steps)
+    result.add(_settle_in_sql(_Scope.id_range(low, high, currency, skip=[a.pk for a in burning]), at))
+    return result
+
+
+@dataclass
+class _Scope:
+    """The locked accounts a set-based settlement covers: listed ids, or a range of ids.
+
+    `accounts` is `account_id` + `params`. Every account it names is locked by the caller, so new
+    entries with those account ids are ours. In a range, `only` further restricts which accounts
+    get events: those of one currency, without the ones the planner settles.
+    """
+
+    accounts: str
+    params: list
+    only: str = ""
+    only_params: list = field(default_factory=list)
+
+    @classmethod
+    def listed(cls, ids: list[int]) -> "_Scope":
+        return cls(f"account_id IN ({_marks(ids)})", list(ids))
+
+    @classmethod
+    def id_range(cls, low: int, high: int, currency: Currency, skip: list[int]) -> "_Scope":
+        only = " AND a.currency_id = %s" + (f" AND a.id NOT IN ({_marks(skip)})" if skip else "")
+        return cls("account_id BETWEEN %s AND %s", [low, high], only, [currency.pk, *skip])
+
+
+# One entry per activation and per expiry due, in time order per account (activation before expiry
+# at the same moment, then by lot), dated no earlier than the account's latest entry, with the
+# active balance after it: the events plan_settlement posts when no burn-out is due.
+SETTLE_EVENTS = f"""
+    INSERT INTO {ENTRIES}
+        (account_id, user_id, currency_id, kind, amount, balance_after, at, created_at, comment, lot_id)
+    SELECT e.account_id, a.user_id, a.currency_id, e.kind, e.amount,
+        ROUND(a.active + SUM(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.moment, e.step, e.lot_id), {PLACES}),
+        CASE WHEN a.last_entry_at > e.moment THEN a.last_entry_at ELSE e.moment END, %s, '', e.lot_id
+    FROM (
+        SELECT account_id, id AS lot_id, activates_at AS moment, 0 AS step, '{Entry.Kind.ACTIVATED}' AS kind,
+            remaining AS amount
+        FROM {LOTS} WHERE {{accounts}} AND is_activated = %s AND activates_at <= %s AND remaining > 0
+        UNION ALL
+        SELECT account_id, id, expires_at, 1, '{Entry.Kind.EXPIRED}', -remaining
+        FROM {LOTS} WHERE {{accounts}} AND remaining > 0 AND expires_at <= %s
+    ) e JOIN {ACCOUNTS} a ON a.id = e.account_id {{only}}
+    ORDER BY e.account_id, e.moment, e.step, e.lot_id
+"""
+# The accounts' figures after those entries.
+SETTLE_ACCOUNTS = f"""
+    UPDATE {ACCOUNTS} SET
+        active = ROUND(active + t.gained + t.lost, {PLACES}),
+        non_activated = ROUND(non_activated - t.gained, {PLACES}),
+        expired = ROUND(expired - t.lost, {PLACES}),
+        last_entry_at = t.latest
+    FROM (
+        SELECT account_id, MAX(at) AS latest,
+            SUM(CASE WHEN kind = '{Entry.Kind.ACTIVATED}' THEN amount ELSE 0 END) AS gained,
+            SUM(CASE WHEN kind = '{Entry.Kind.EXPIRED}' THEN amount ELSE 0 END) AS lost
+        FROM {ENTRIES} WHERE id >= %s AND {{accounts}} GROUP BY account_id
+    ) t
+    WHERE {ACCOUNTS}.id = t.account_id
+"""
+# The lots those entries activated or emptied. (A lot not yet activated still holds its whole
+# amount, so every activation due has its entry.)
+SETTLE_LOTS = f"""
+    UPDATE {LOTS} SET {{change}}
+    WHERE id IN (SELECT lot_id FROM {ENTRIES} WHERE id >= %s AND kind = %s AND {{accounts}})
+"""
+
+
+def _settle_in_sql(scope: _Scope, at: datetime) -> SettleResult:
+    """Post the activations and expiries due by `at` on these locked accounts, where no burn-out is due."""
+    result = SettleResult()
+    if not scope.params:
+        return result
+    with connection.cursor() as cursor:
+        first = _newest_id(Entry) + 1
+        cursor.execute(
+            SETTLE_EVENTS.format(accounts=scope.accounts, only=scope.only),
+            [_db(at), *scope.params, False, _db(at), *scope.params, _db(at), *scope.only_params],
+        )
+        if not cursor.rowcount:
+            return result
+        cursor.execute(
+            f"SELECT kind, COUNT(*), SUM(amount) FROM {ENTRIES} WHERE id >= %s AND {scope.accounts} GROUP BY kind",
+            [first, *scope.params],
+        )
+        posted = {kind: (count, _decimal(total)) for kind, count, total in cursor.fetchall()}
+        for kind, (count, total) in posted.items():
+            result.posted(kind, count, total)
+        cursor.execute(SETTLE_ACCOUNTS.format(accounts=scope.accounts), [first, *scope.params])
+        result.accounts = cursor.rowcount
+        if Entry.Kind.ACTIVATED in posted:
+            cursor.execute(
+                SETTLE_LOTS.format(change="is_activated = %s", accounts=scope.accounts),
+                [True, first, Entry.Kind.ACTIVATED, *scope.params],
+            )
+        if Entry.Kind.EXPIRED in posted:
+            _allocate_expiries(cursor, first, scope)
+            cursor.execute(
+                SETTLE_LOTS.format(change="remaining = 0", accounts=scope.accounts),
+                [first, Entry.Kind.EXPIRED, *scope.params],
+            )
+    return result
+
+
+def _allocate_expiries(cursor, first: int, scope: _Scope) -> None:
+    """An expiry takes what is left of its one lot: its allocation mirrors the entry."""
+    cursor.execute(
+        f"INSERT INTO {ALLOCATIONS} (entry_id, lot_id, amount) SELECT id, lot_id, amount FROM {ENTRIES}"
+        f" WHERE id >= %s AND kind = %s AND {scope.accounts} ORDER BY id",
+        [first, Entry.Kind.EXPIRED, *scope.params],
+    )
+
+
+def _settle_planned(accounts: list[Account], currency: Currency, at: datetime, steps) -> SettleResult:
+    """Post what is due by `at` on these locked accounts, where a burn-out is due: by plan_settlement.
+
+    A burn-out takes a share of the active balance at its moment, from several lots, between the
+    activations and expiries around it; the planner replays the account's events in order.
+    """
+    result = SettleResult()
+    if not accounts:
+        return result
+    lots_by_account: dict[int, list[rules.LotState]] = {account.pk: [] for account in accounts}
+    open_or_due = Q(remaining__gt=0) | Q(is_activated=False, activates_at__lte=at)
+    for chunk in _chunks(list(lots_by_account)):
+        for row in Lot.objects.filter(open_or_due, account_id__in=chunk).values_list(*rules.LotState.FIELDS):
+            lot = rules.LotState(*row)
+            lots_by_account[lot.account_id].append(lot)
     entries, burns, changed, emptied, activated, partial = [], [], [], set(), set(), {}
     for account in accounts:
         lots = lots_by_account[account.pk]
         before = {lot.pk: (lot.remaining, lot.is_activated) for lot in lots}
-        burned_before = account.burned_steps
         events = rules.plan_settlement(account, lots, at, steps, currency.quantum)
-        if not events and account.burned_steps == burned_before:
-            continue
         for event in events:
+            lot_id = event.lot.pk if event.lot else None
             entries.append(
                 (
                     account.pk,
@@ -276,13 +493,12 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
                     event.at,
                     at,
                     "",
-                    event.lot.pk if event.lot else None,
+                    lot_id,
                 )
             )
             if event.kind == Entry.Kind.BURNED:
                 burns.append((account.pk, event))
-            result.counts[event.kind] += 1
-            result.amounts[event.kind] = result.amounts.get(event.kind, Decimal("0")) + abs(event.amount)
+            result.posted(event.kind, 1, event.amount)
             account.last_entry_at = event.at
         for lot in lots:
             remaining, was_activated = before[lot.pk]
@@ -292,31 +508,20 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
                 emptied.add(lot.pk)
             elif lot.remaining != remaining:
                 partial[lot.pk] = lot
-        changed.append(account)
-    if not changed:
-        return result
+        changed.append(account)  # burned_steps moved on, even when a step found nothing to burn
     first_new = _newest_id(Entry) + 1
     _insert(Entry, ENTRY_COLUMNS, entries)
-    changed_ids = [account.pk for account in changed]
     with connection.cursor() as cursor:
-        for chunk in _chunks(changed_ids):
-            # An expiry takes what is left of its one lot: its allocation mirrors the entry.
-            cursor.execute(
-                f"INSERT INTO {Allocation._meta.db_table} (entry_id, lot_id, amount) "
-                f"SELECT id, lot_id, amount FROM {Entry._meta.db_table} "
-                f"WHERE kind = %s AND id >= %s AND account_id IN ({', '.join(['%s'] * len(chunk))})",
-                [Entry.Kind.EXPIRED, first_new, *chunk],
-            )
-    if burns:
-        # A burn-out takes from several lots; find each new entry by its account and moment.
-        new_burns = Entry.objects.filter(
-            kind=Entry.Kind.BURNED, id__gte=first_new, account_id__in=[a for a, _ in burns]
-        )
-        posted = {
-            (account_id, moment): pk for pk, account_id, moment in new_burns.values_list("pk", "account_id", "at")
-        }
-        parts = [(posted[(a, event.at)], lot.pk, part) for a, event in burns for lot, part in event.allocations]
-        _insert(Allocation, ["entry_id", "lot_id", "amount"], parts)
+        for chunk in _chunks([a.pk for a in changed]):
+            _allocate_expiries(cursor, first_new, _Scope.listed(chunk))
+    # A burn-out takes from several lots; find each new entry by its account and moment.
+    new_burns = Entry.objects.filter(kind=Entry.Kind.BURNED, id__gte=first_new, account_id__in=[a for a, _ in burns])
+    posted = {(a, moment): pk for pk, a, moment in new_burns.values_list("pk", "account_id", "at")}
+    _insert(
+        Allocation,
+        ["entry_id", "lot_id", "amount"],
+        [(posted[(a, event.at)], lot.pk, part) for a, event in burns for lot, part in event.allocations],
+    )
     for chunk in _chunks(sorted(activated)):
         Lot.objects.filter(pk__in=chunk).update(is_activated=True)
     for chunk in _chunks(sorted(emptied)):
@@ -341,25 +546,12 @@ ENTRY_COLUMNS = [
 ]
 
 
-def _burn_candidates(currency: Currency, at: datetime):
-    """Accounts that may have a burn-out step due (a small superset; the plan checks exactly)."""
-    steps = _burn_steps(currency)
-    if not steps:
-        return Account.objects.none()
-    condition = Q()
-    for index, step in enumerate(steps):
-        shortest_days = {"days": 1, "months": 28, "years": 365}[step["unit"]] * int(step["period"])
-        cutoff = at - timedelta(days=shortest_days)
-        condition |= Q(burned_steps=index, streak_started_at__lte=cutoff)
-    return Account.objects.filter(condition, currency=currency, streak_started_at__isnull=False)
-
-
 def settle(*, at: datetime | None = None, account: Account | None = None, progress: Callable | None = None):
     """Post every activation, expiry and burn-out due by `at`: for one account, or for all.
 
-    Idempotent and safe to run concurrently: each chunk of accounts is locked and re-read
-    before anything is posted, so a second run finds nothing left to do. Catches up on missed
-    days, since every event is dated at its own due moment.
+    Idempotent and safe to run concurrently: each batch of accounts is locked before what is due
+    is read, so a second run finds nothing left to do. Catches up on missed days, since every
+    event is dated at its own due moment.
     """
     at = _given(at) or timezone.now()
     if account is not None:
@@ -374,14 +566,11 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
         account_ids = set(due_lots.values_list("account_id", flat=True).distinct())
         account_ids.update(_burn_candidates(currency, at).values_list("pk", flat=True))
         ordered = sorted(account_ids)
-        for done, chunk in enumerate(_chunks(ordered, SETTLE_CHUNK), start=1):
+        for done, chunk in enumerate(_chunks(ordered), start=1):
             with transaction.atomic():
-                accounts = list(
-                    Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk").only(*SETTLE_READS)
-                )
-                result.add(_settle_locked(accounts, currency, at))
+                result.add(_settle_range(chunk[0], chunk[-1], currency, at))
             if progress:
-                progress(currency, min(done * SETTLE_CHUNK, len(ordered)), len(ordered))
+                progress(currency, min(done * BATCH_SIZE, len(ordered)), len(ordered))
     return result
 
 
@@ -429,22 +618,30 @@ def _take(account: Account, amount: Decimal, at: datetime) -> list[tuple[Lot, De
 def _prepare(user, currency: Currency, at: datetime | None, *, create: bool = False) -> tuple[Account, datetime]:
     """Lock the account, fix the operation's moment, and settle the account up to it."""
     account = _lock_account(user, currency, create=create)
-    at = _resolve(at, [account])
+    at = _resolve(at, account.last_entry_at)
     _settle_locked([account], currency, at)
     return account, at
 
 
-def _check_employees(user_ids: list[int]) -> None:
+def _active_emails(user_ids: list[int]) -> list[str]:
+    """The e-mail addresses of these (distinct) users; refused unless every one exists and is active."""
     User = get_user_model()
-    found = set()
-    for chunk in _chunks(user_ids):
-        found.update(User.objects.filter(pk__in=chunk, is_active=True).values_list("pk", flat=True))
-    missing = len(set(user_ids) - found)
+    email, active = (User._meta.get_field(name).column for name in ("email", "is_active"))
+    emails = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(user_ids):
+            cursor.execute(
+                f"SELECT {email} FROM {User._meta.db_table} WHERE {active} = %s AND id IN ({_marks(chunk)})",
+                [True, *chunk],
+            )
+            emails.extend(row[0] for row in cursor.fetchall())
+    missing = len(user_ids) - len(emails)
     if missing and len(user_ids) == 1:
         raise exceptions.InactiveEmployee()
     if missing:
         message = _("%(count)d of the selected employees are unknown or not active; nothing was accrued.")
         raise exceptions.InactiveEmployee(message % {"count": missing})
+    return emails
 
 
 @dataclass(frozen=True)
@@ -471,10 +668,6 @@ def _clean_accrual(currency, at, amount, comment, source, expires_on, lifetime_d
     return _Accrual(amount, comment, activates_at, expires_at, source)
 
 
-def _accrual_payload(users, accrual_args: dict, currency: Currency) -> dict:
-    return {"users": users, "currency": currency.pk, **accrual_args, "amount": _normal(accrual_args["amount"])}
-
-
 def accrue(
     *,
     user,
@@ -490,7 +683,6 @@ def accrue(
     at: datetime | None = None,
 ) -> Entry:
     """Credit `amount` points to one employee as a new lot; returns the accrual entry."""
-    currency, at = get_currency(currency), _given(at)
     options = {
         "amount": amount,
         "comment": comment,
@@ -499,15 +691,7 @@ def accrue(
         "lifetime_days": lifetime_days,
         "activates_on": activates_on,
     }
-
-    def run():
-        _check_employees([user.pk])
-        account, moment = _prepare(user, currency, at, create=True)
-        accrual = _clean_accrual(currency, moment, **options)
-        _accrue_locked([account], accrual, currency, moment, actor)
-        return Entry.objects.filter(account=account).latest("id")
-
-    return _idempotent(actor, idempotency_key, "accrue", _accrual_payload([user.pk], options, currency), run)
+    return _accrue("accrue", [user.pk], options, get_currency(currency), _given(at), actor, idempotency_key)
 
 
 def accrue_many(
@@ -525,7 +709,6 @@ def accrue_many(
     at: datetime | None = None,
 ) -> Batch:
     """Credit the same amount to many employees in one batch: all of them, or none."""
-    currency, at = get_currency(currency), _given(at)
     if hasattr(users, "values_list"):
         user_ids = sorted(set(users.values_list("pk", flat=True)))
     else:
@@ -538,95 +721,77 @@ def accrue_many(
         "lifetime_days": lifetime_days,
         "activates_on": activates_on,
     }
+    return _accrue("accrue_many", user_ids, options, get_currency(currency), _given(at), actor, idempotency_key)
+
+
+def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, actor, key) -> Entry | Batch:
+    """One accrual (`accrue`: returns its entry) or a batch of them (`accrue_many`: returns the batch)."""
+    payload = {"users": user_ids, "currency": currency.pk, **options, "amount": _normal(options["amount"])}
 
     def run():
         if not user_ids:
             raise exceptions.NoEmployees()
         rules.clean_amount(options["amount"], currency)  # refuse a bad amount before locking anything
-        _check_employees(user_ids)
-        accounts = _lock_accounts(user_ids, currency, create=True)
-        moment = _resolve(at, accounts)
+        recipients = _active_emails(user_ids)
+        account_ids = _account_ids(user_ids, currency, create=True)
+        moment = _resolve(at, _lock(account_ids))
         accrual = _clean_accrual(currency, moment, **options)
-        _settle_locked(accounts, currency, moment)
-        batch = Batch.objects.create(
-            currency=currency,
-            actor=actor,
+        _settle_ids(account_ids, currency, moment)
+        batch = None
+        if operation == "accrue_many":
+            batch = Batch.objects.create(
+                currency=currency,
+                actor=actor,
+                amount=accrual.amount,
+                employee_count=len(account_ids),
+                comment=accrual.comment,
+                at=moment,
+            )
+        _accrue_ids(account_ids, accrual, currency, moment, actor, batch)
+        notifications.points_received(
+            recipients=recipients,
             amount=accrual.amount,
-            employee_count=len(accounts),
+            currency=currency,
             comment=accrual.comment,
-            at=moment,
+            activates_at=accrual.activates_at,
+            expires_at=accrual.expires_at,
         )
-        _accrue_locked(accounts, accrual, currency, moment, actor, batch=batch)
-        return batch
+        return batch or Entry.objects.filter(account_id=account_ids[0]).latest("id")
 
-    return _idempotent(actor, idempotency_key, "accrue_many", _accrual_payload(user_ids, options, currency), run)
+    return _idempotent(actor, key, operation, payload, run)
 
 
-def _accrue_locked(accounts, accrual: _Accrual, currency, at, actor, batch=None) -> None:
-    """Create a lot and an accrual entry on each locked account; update their figures in bulk."""
-    kind = ACCRUAL_KINDS[accrual.source]
-    gain = accrual.amount if accrual.is_active else Decimal("0")
+def _accrue_ids(account_ids: list[int], accrual: _Accrual, currency, at, actor, batch: Batch | None) -> None:
+    """Create a lot and an accrual entry on each of these locked accounts, and update their figures."""
     bucket = "active" if accrual.is_active else "non_activated"
-    now = timezone.now()
-    for chunk in _chunks(accounts):
-        first_lot = _newest_id(Lot) + 1
-        _insert(
-            Lot,
-            ["account_id", "amount", "remaining", "accrued_at", "activates_at", "expires_at", "is_activated", "source"],
-            [
-                (
-                    a.pk,
-                    accrual.amount,
-                    accrual.amount,
-                    at,
-                    accrual.activates_at,
-                    accrual.expires_at,
-                    accrual.is_active,
-                    accrual.source,
-                )
-                for a in chunk
-            ],
-        )
-        lot_of = dict(
-            Lot.objects.filter(id__gte=first_lot, account_id__in=[a.pk for a in chunk]).values_list("account_id", "pk")
-        )
-        _insert(
-            Entry,
-            [*ENTRY_COLUMNS, "actor_id", "batch_id"],
-            [
-                (
-                    a.pk,
-                    a.user_id,
-                    currency.pk,
-                    kind,
-                    accrual.amount,
-                    a.active + gain,
-                    at,
-                    now,
-                    accrual.comment,
-                    lot_of[a.pk],
-                    getattr(actor, "pk", None),
-                    getattr(batch, "pk", None),
-                )
-                for a in chunk
-            ],
-        )
-        accounts_in_chunk = Account.objects.filter(pk__in=[a.pk for a in chunk])
-        accounts_in_chunk.update(
-            **{bucket: F(bucket) + accrual.amount},
-            total_accrued=F("total_accrued") + accrual.amount,
-            last_entry_at=at,
-        )
-        # The inactivity streak of "burn-out from the last purchase" starts at the first accrual.
-        accounts_in_chunk.filter(streak_started_at__isnull=True).update(streak_started_at=at)
-    notifications.points_received(
-        user_ids=[a.user_id for a in accounts],
-        amount=accrual.amount,
-        currency=currency,
-        comment=accrual.comment,
-        activates_at=accrual.activates_at,
-        expires_at=accrual.expires_at,
-    )
+    gain = accrual.amount if accrual.is_active else Decimal("0")
+    with connection.cursor() as cursor:
+        for chunk in _chunks(account_ids):
+            ids = _marks(chunk)
+            first_lot = _newest_id(Lot) + 1
+            cursor.execute(
+                f"INSERT INTO {LOTS} (account_id, amount, remaining, accrued_at, activates_at, expires_at,"
+                f" is_activated, source) SELECT id, %s, %s, %s, %s, %s, %s, %s FROM {ACCOUNTS}"
+                f" WHERE id IN ({ids}) ORDER BY id",
+                [accrual.amount, accrual.amount, _db(at), _db(accrual.activates_at), _db(accrual.expires_at)]
+                + [accrual.is_active, accrual.source, *chunk],
+            )
+            cursor.execute(
+                f"INSERT INTO {ENTRIES} (account_id, user_id, currency_id, kind, amount, balance_after, at, created_at,"
+                f" comment, lot_id, actor_id, batch_id) SELECT a.id, a.user_id, a.currency_id, %s, l.amount,"
+                f" ROUND(a.active + %s, {PLACES}), l.accrued_at, %s, %s, l.id, %s, %s"
+                f" FROM {LOTS} l JOIN {ACCOUNTS} a ON a.id = l.account_id"
+                f" WHERE l.id >= %s AND l.account_id IN ({ids}) ORDER BY l.id",
+                [ACCRUAL_KINDS[accrual.source], gain, _db(timezone.now()), accrual.comment]
+                + [getattr(actor, "pk", None), getattr(batch, "pk", None), first_lot, *chunk],
+            )
+            # The inactivity streak of "burn-out from the last purchase" starts at the first accrual.
+            cursor.execute(
+                f"UPDATE {ACCOUNTS} SET {bucket} = ROUND({bucket} + %s, {PLACES}),"
+                f" total_accrued = ROUND(total_accrued + %s, {PLACES}), last_entry_at = %s,"
+                f" streak_started_at = COALESCE(streak_started_at, %s) WHERE id IN ({ids})",
+                [accrual.amount, accrual.amount, _db(at), _db(at), *chunk],
+            )
 
 
 def write_off(
@@ -716,7 +881,7 @@ def _prepare_reservation(
         raise exceptions.ReservationResolved(
             _("Reservation %(ref)s is %(status)s.") % {"ref": fresh.reference, "status": fresh.get_status_display()}
         )
-    at = _resolve(at, [account])
+    at = _resolve(at, account.last_entry_at)
     _settle_locked([account], account.currency, at)
     return account, fresh, at
 

@@ -1,5 +1,7 @@
-"""Django's SQLite backend, with two corrections for a ledger.
+"""Django's SQLite backend, with three corrections for a ledger.
 
+- The ledger's bulk paths update accounts with UPDATE ... FROM, which SQLite has since 3.33
+  (Debian 11, Ubuntu 22.04 and later ship newer); Django refuses to connect to an older one.
 - Django 5.2 assumes SQLite's pre-3.32 limit of 999 variables per statement and splits bulk
   inserts into many small statements; SQLite 3.32 and newer allow 32,766. With the real limit a
   bulk accrual to 1,000 employees is one INSERT per table, as on PostgreSQL.
@@ -10,13 +12,13 @@
 """
 
 import decimal
-import sqlite3
 
 from django.db.backends.sqlite3 import base, features, operations
 
 
 class DatabaseFeatures(features.DatabaseFeatures):
-    max_query_params = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    minimum_database_version = (3, 33)
+    max_query_params = 32766
 
 
 class DatabaseOperations(operations.DatabaseOperations):

@@ -7,11 +7,13 @@ Only PostgreSQL has row locks (`select_for_update` does nothing on SQLite), so t
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from bonuses import selectors, services
 from bonuses.exceptions import InsufficientBalance
@@ -230,3 +232,28 @@ def test_the_same_idempotency_key_at_the_same_time_posts_once(bonuses, administr
         assert account_of(person).active == 25
     assert IdempotencyKey.objects.count() == 10
     assert_ledger_balances(*people)
+
+
+def test_two_daily_runs_and_a_bulk_accrual_at_once_post_each_event_once(bonuses, administrator):
+    """bonuses_daily started twice at once (cron and a person), while a manager accrues to the same people."""
+    people = new_employees(300, "daily")
+    start = timezone.now() - timedelta(days=10)
+    today = timezone.localdate()
+    services.accrue_many(users=people, amount=10, actor=administrator, expires_on=today - timedelta(days=3), at=start)
+    services.accrue_many(users=people, amount=20, actor=administrator, activates_on=today - timedelta(days=2), at=start)
+    moment = timezone.now()
+
+    def daily():
+        return services.settle(at=moment)
+
+    def accrual():
+        return services.accrue_many(users=people, amount=1, actor=administrator, comment="during the run")
+
+    outcomes = race([[daily, daily, accrual]])
+
+    assert kinds(outcomes[0]) == Counter(ok=3), outcomes
+    posted = Counter(Entry.objects.filter(kind__in=["activated", "expired"]).values_list("kind", "lot_id"))
+    assert len(posted) == 600 and set(posted.values()) == {1}  # every lot once, whoever posted it
+    accounts = Account.objects.filter(user__in=people)
+    assert {(a.active, a.expired, a.non_activated, a.total_accrued) for a in accounts} == {(21, 10, 0, 31)}
+    assert_ledger_balances()

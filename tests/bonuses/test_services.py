@@ -460,6 +460,63 @@ def test_bonuses_daily_catches_up_and_is_idempotent(bonuses, make_user, administ
         call_command("bonuses_daily", "--date", "2999-01-01")
 
 
+def test_the_daily_run_posts_what_the_balance_foresaw(bonuses, make_user, administrator):
+    """The daily run writes set-based SQL (and the planner where a burn-out is due); a balance read
+    replays the rules in Python without writing. Over two currencies whose accounts interleave, one
+    burning out for inactivity, both must come to the same figures, entry by entry."""
+    stars = Currency.objects.create(name="Stars")
+    burning = services.update_currency_settings(stars, burn_policy="from_last_purchase", burn_steps=STEPS)
+    people = [make_user() for _ in range(6)]
+    for n, person in enumerate(people):
+        for currency in (bonuses, burning):  # accounts created alternately: their ids interleave
+            services.accrue(user=person, amount=100 + n, actor=administrator, currency=currency, at=local(1, 5))
+            services.accrue(
+                user=person, amount=7, actor=administrator, currency=currency, expires_on=day(2, n + 1), at=local(1, 6)
+            )
+            services.accrue(
+                user=person, amount=30, actor=administrator, currency=currency, activates_on=day(2, 2), at=local(1, 7)
+            )
+            if n % 3 == 0:  # some spend a little: partly used lots, and a fresh streak
+                services.write_off(
+                    user=person, amount=Decimal("5.50"), actor=administrator, currency=currency, at=local(1, 8)
+                )
+            if n % 3 == 1:
+                services.reserve(user=person, amount=3, reference=f"o-{n}", currency=currency, at=local(1, 20))
+    moment = local(3, 1, 0, 0, 0)
+    foreseen = {
+        (person.pk, currency.pk): selectors.balance(person, currency, at=moment)
+        for person in people
+        for currency in (bonuses, burning)
+    }
+
+    result = services.settle(at=moment)
+
+    # Every 30-point lot activates; a 7-point lot expires unless a burn-out emptied it first.
+    assert result.counts[Entry.Kind.ACTIVATED] == 12
+    assert 6 <= result.counts[Entry.Kind.EXPIRED] < 12 and result.counts[Entry.Kind.BURNED] > 0
+    for account in Account.objects.filter(user__in=people):
+        expected = foreseen[(account.user_id, account.currency_id)]
+        assert selectors.ledger_problems(account) == [], account
+        assert (account.active, account.non_activated, account.expired, account.reserved) == (
+            expected.active,
+            expected.non_activated,
+            expected.expired,
+            expected.reserved,
+        ), account
+    # Each lot activated and expired at most once; every entry dated in time order per account.
+    lots = Entry.objects.filter(kind__in=["activated", "expired"]).values_list("kind", "lot_id")
+    assert len(lots) == len(set(lots)) == result.counts[Entry.Kind.ACTIVATED] + result.counts[Entry.Kind.EXPIRED]
+    for account in Account.objects.filter(user__in=people):
+        entries = list(account.entries.order_by("id").values_list("kind", "amount", "balance_after", "at"))
+        assert [e[3] for e in entries] == sorted(e[3] for e in entries), account
+        # Each settlement entry moves the active balance by its amount, from the entry before it.
+        for (_kind, _amount, before, _at), (kind, amount, after, _at2) in zip(entries, entries[1:], strict=False):
+            if kind in ("activated", "expired", "burned"):
+                assert after == before + amount, (account, kind)
+        assert entries[-1][2] == account.active
+    assert services.settle(at=moment).counts == {}
+
+
 def test_check_ledger_names_an_account_that_does_not_balance(bonuses, employee, administrator, capsys):
     services.accrue(user=employee, amount=10, actor=administrator)
     call_command("check_ledger")

@@ -30,7 +30,7 @@ class Command(BaseCommand):
             at = timezone.now()
 
         def progress(currency, done, total):
-            if total > services.SETTLE_CHUNK:
+            if total > services.BATCH_SIZE:
                 self.stderr.write(f"  {currency}: {done}/{total} accounts")
 
         result = services.settle(at=at, progress=progress)
