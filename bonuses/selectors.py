@@ -117,7 +117,7 @@ def ledger_problems(account: Account) -> list[str]:
             problems.append(f"stored {name} {stored[name]} != {computed[name]} from the entries")
     lots = list(Lot.objects.filter(account=account))
     moved = dict(
-        Allocation.objects.filter(lot__account=account)
+        Allocation.objects.filter(lot_id__in=[lot.pk for lot in lots])
         .values("lot_id")
         .annotate(total=Sum("amount"))
         .values_list("lot_id", "total")

@@ -316,7 +316,7 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
 
 
 def _settle_ids(account_ids: list[int], currency: Currency, at: datetime) -> SettleResult:
-    """Post what is due by `at` on these locked accounts, known by id (a bulk accrual)."""
+    """Post what is due by `at` on these locked accounts of `currency`, known by id (a bulk accrual)."""
     steps = _burn_steps(currency)
     result = SettleResult()
     for chunk in _chunks(account_ids):
@@ -330,22 +330,24 @@ def _settle_ids(account_ids: list[int], currency: Currency, at: datetime) -> Set
     return result
 
 
-def _settle_range(low: int, high: int, currency: Currency, at: datetime) -> SettleResult:
-    """Post what is due by `at` on every account of `currency` with an id from `low` to `high`.
+def _settle_range(low: int, high: int, currencies: list[Currency], at: datetime) -> SettleResult:
+    """Post what is due by `at` on every account with an id from `low` to `high`, in every currency.
 
-    The daily run locks whole ranges of ids: PostgreSQL finds a range's rows by index, where a
-    list of thousands of ids costs more to send and to plan than the work itself.
+    The daily run locks whole ranges of ids: PostgreSQL finds a range's rows by index, where a list
+    of thousands of ids costs more to send and to plan than the work itself.
     """
     if connection.features.has_select_for_update:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM {ACCOUNTS} WHERE id BETWEEN %s AND %s ORDER BY id FOR UPDATE", [low, high])
-    steps = _burn_steps(currency)
-    burning = []
-    if steps:
-        candidates = _burn_candidates(currency, at).filter(pk__range=(low, high)).order_by("pk").only(*SETTLE_READS)
-        burning = [account for account in candidates if _burn_due(account, steps, at)]
-    result = _settle_planned(burning, currency, at, steps)
-    result.add(_settle_in_sql(_Scope.id_range(low, high, currency, skip=[a.pk for a in burning]), at))
+    result, planned = SettleResult(), []
+    for currency in currencies:
+        steps = _burn_steps(currency)
+        if steps:
+            candidates = _burn_candidates(currency, at).filter(pk__range=(low, high)).order_by("pk")
+            burning = [account for account in candidates.only(*SETTLE_READS) if _burn_due(account, steps, at)]
+            result.add(_settle_planned(burning, currency, at, steps))
+            planned.extend(account.pk for account in burning)
+    result.add(_settle_in_sql(_Scope.id_range(low, high, skip=planned), at))
     return result
 
 
@@ -353,24 +355,25 @@ def _settle_range(low: int, high: int, currency: Currency, at: datetime) -> Sett
 class _Scope:
     """The locked accounts a set-based settlement covers: listed ids, or a range of ids.
 
-    `accounts` is `account_id` + `params`. Every account it names is locked by the caller, so new
-    entries with those account ids are ours. In a range, `only` further restricts which accounts
-    get events: those of one currency, without the ones the planner settles.
+    `condition` holds `{column}` where the statement names its account id column. Every account in
+    the scope is locked by the caller, so new entries of those accounts are ours.
     """
 
-    accounts: str
+    condition: str
     params: list
-    only: str = ""
-    only_params: list = field(default_factory=list)
 
     @classmethod
     def listed(cls, ids: list[int]) -> "_Scope":
-        return cls(f"account_id IN ({_marks(ids)})", list(ids))
+        return cls(f"{{column}} IN ({_marks(ids)})", list(ids))
 
     @classmethod
-    def id_range(cls, low: int, high: int, currency: Currency, skip: list[int]) -> "_Scope":
-        only = " AND a.currency_id = %s" + (f" AND a.id NOT IN ({_marks(skip)})" if skip else "")
-        return cls("account_id BETWEEN %s AND %s", [low, high], only, [currency.pk, *skip])
+    def id_range(cls, low: int, high: int, skip: list[int]) -> "_Scope":
+        """The ids from `low` to `high`, but those in `skip` (settled by the planner)."""
+        condition = "{column} BETWEEN %s AND %s" + (f" AND {{column}} NOT IN ({_marks(skip)})" if skip else "")
+        return cls(condition, [low, high, *skip])
+
+    def on(self, column: str = "account_id") -> str:
+        return self.condition.format(column=column)
 
 
 # One entry per activation and per expiry due, in time order per account (activation before expiry
@@ -389,7 +392,7 @@ SETTLE_EVENTS = f"""
         UNION ALL
         SELECT account_id, id, expires_at, 1, '{Entry.Kind.EXPIRED}', -remaining
         FROM {LOTS} WHERE {{accounts}} AND remaining > 0 AND expires_at <= %s
-    ) e JOIN {ACCOUNTS} a ON a.id = e.account_id {{only}}
+    ) e JOIN {ACCOUNTS} a ON a.id = e.account_id
     ORDER BY e.account_id, e.moment, e.step, e.lot_id
 """
 # The accounts' figures after those entries.
@@ -407,12 +410,6 @@ SETTLE_ACCOUNTS = f"""
     ) t
     WHERE {ACCOUNTS}.id = t.account_id
 """
-# The lots those entries activated or emptied. (A lot not yet activated still holds its whole
-# amount, so every activation due has its entry.)
-SETTLE_LOTS = f"""
-    UPDATE {LOTS} SET {{change}}
-    WHERE id IN (SELECT lot_id FROM {ENTRIES} WHERE id >= %s AND kind = %s AND {{accounts}})
-"""
 
 
 def _settle_in_sql(scope: _Scope, at: datetime) -> SettleResult:
@@ -420,33 +417,34 @@ def _settle_in_sql(scope: _Scope, at: datetime) -> SettleResult:
     result = SettleResult()
     if not scope.params:
         return result
+    accounts, moment = scope.on(), _db(at)
     with connection.cursor() as cursor:
         first = _newest_id(Entry) + 1
         cursor.execute(
-            SETTLE_EVENTS.format(accounts=scope.accounts, only=scope.only),
-            [_db(at), *scope.params, False, _db(at), *scope.params, _db(at), *scope.only_params],
+            SETTLE_EVENTS.format(accounts=accounts), [moment, *scope.params, False, moment, *scope.params, moment]
         )
         if not cursor.rowcount:
             return result
         cursor.execute(
-            f"SELECT kind, COUNT(*), SUM(amount) FROM {ENTRIES} WHERE id >= %s AND {scope.accounts} GROUP BY kind",
+            f"SELECT kind, COUNT(*), SUM(amount) FROM {ENTRIES} WHERE id >= %s AND {accounts} GROUP BY kind",
             [first, *scope.params],
         )
         posted = {kind: (count, _decimal(total)) for kind, count, total in cursor.fetchall()}
         for kind, (count, total) in posted.items():
             result.posted(kind, count, total)
-        cursor.execute(SETTLE_ACCOUNTS.format(accounts=scope.accounts), [first, *scope.params])
+        cursor.execute(SETTLE_ACCOUNTS.format(accounts=accounts), [first, *scope.params])
         result.accounts = cursor.rowcount
+        # The lots, found as the events were (by their own indexes, whatever the planner's statistics).
         if Entry.Kind.ACTIVATED in posted:
             cursor.execute(
-                SETTLE_LOTS.format(change="is_activated = %s", accounts=scope.accounts),
-                [True, first, Entry.Kind.ACTIVATED, *scope.params],
+                f"UPDATE {LOTS} SET is_activated = %s WHERE {accounts} AND is_activated = %s AND activates_at <= %s",
+                [True, *scope.params, False, moment],
             )
         if Entry.Kind.EXPIRED in posted:
             _allocate_expiries(cursor, first, scope)
             cursor.execute(
-                SETTLE_LOTS.format(change="remaining = 0", accounts=scope.accounts),
-                [first, Entry.Kind.EXPIRED, *scope.params],
+                f"UPDATE {LOTS} SET remaining = 0 WHERE {accounts} AND remaining > 0 AND expires_at <= %s",
+                [*scope.params, moment],
             )
     return result
 
@@ -455,7 +453,7 @@ def _allocate_expiries(cursor, first: int, scope: _Scope) -> None:
     """An expiry takes what is left of its one lot: its allocation mirrors the entry."""
     cursor.execute(
         f"INSERT INTO {ALLOCATIONS} (entry_id, lot_id, amount) SELECT id, lot_id, amount FROM {ENTRIES}"
-        f" WHERE id >= %s AND kind = %s AND {scope.accounts} ORDER BY id",
+        f" WHERE id >= %s AND kind = %s AND {scope.on()} ORDER BY id",
         [first, Entry.Kind.EXPIRED, *scope.params],
     )
 
@@ -558,19 +556,17 @@ def settle(*, at: datetime | None = None, account: Account | None = None, progre
         with transaction.atomic():
             locked = Account.objects.select_for_update(of=("self",)).select_related("currency").get(pk=account.pk)
             return _settle_locked([locked], locked.currency, at)
-    result = SettleResult()
-    for currency in Currency.objects.all():
-        due_lots = Lot.objects.filter(account__currency=currency).filter(
-            Q(is_activated=False, activates_at__lte=at) | Q(remaining__gt=0, expires_at__lte=at)
-        )
-        account_ids = set(due_lots.values_list("account_id", flat=True).distinct())
+    currencies = list(Currency.objects.all())
+    due_lots = Lot.objects.filter(Q(is_activated=False, activates_at__lte=at) | Q(remaining__gt=0, expires_at__lte=at))
+    account_ids = set(due_lots.values_list("account_id", flat=True).distinct())
+    for currency in currencies:
         account_ids.update(_burn_candidates(currency, at).values_list("pk", flat=True))
-        ordered = sorted(account_ids)
-        for done, chunk in enumerate(_chunks(ordered), start=1):
-            with transaction.atomic():
-                result.add(_settle_range(chunk[0], chunk[-1], currency, at))
-            if progress:
-                progress(currency, min(done * BATCH_SIZE, len(ordered)), len(ordered))
+    ordered, result = sorted(account_ids), SettleResult()
+    for done, chunk in enumerate(_chunks(ordered), start=1):
+        with transaction.atomic():
+            result.add(_settle_range(chunk[0], chunk[-1], currencies, at))
+        if progress:
+            progress(min(done * BATCH_SIZE, len(ordered)), len(ordered))
     return result
 
 

@@ -29,9 +29,9 @@ class Command(BaseCommand):
         else:
             at = timezone.now()
 
-        def progress(currency, done, total):
+        def progress(done, total):
             if total > services.BATCH_SIZE:
-                self.stderr.write(f"  {currency}: {done}/{total} accounts")
+                self.stderr.write(f"  {done}/{total} accounts")
 
         result = services.settle(at=at, progress=progress)
         self.stdout.write(
