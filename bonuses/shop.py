@@ -62,9 +62,12 @@ def place_order(
         raise OrderError(_("Order at least one."))
     delivery_comment = rules.clean_comment(delivery_comment)
     confirming = Gift.objects.filter(pk=gift.pk).values_list("currency__requires_confirmation", flat=True).first()
+    confirmation = None
     if actor.pk != user.pk and confirming:
-        verify_code(user=user, code=code or "", at=at)  # before the order's transaction: a wrong code counts
+        confirmation = _check_code(user=user, code=code or "", at=at)  # outside the order: a wrong code counts
     with transaction.atomic():
+        if confirmation:
+            _use_code(confirmation, _now(at))  # used only if the order is placed
         locked = Gift.objects.select_for_update(of=("self",)).select_related("currency").get(pk=gift.pk)
         if not locked.is_active:
             raise OrderError(_("This gift is no longer available."))
@@ -192,24 +195,27 @@ def send_code(*, user, at: datetime | None = None) -> None:
 
 
 def verify_code(*, user, code: str, at: datetime | None = None) -> None:
-    """Accept the latest unexpired code once; every wrong entry counts, the third blocks for 12 hours.
+    """Accept the latest unexpired code once; every wrong entry counts, the third blocks for 12 hours."""
+    _use_code(_check_code(user=user, code=code, at=at), _now(at))
 
-    Call it outside any transaction that a refusal would roll back: the count must stay.
+
+def _check_code(*, user, code: str, at: datetime | None = None) -> ConfirmationCode:
+    """The latest unexpired code, if `code` is it; else count the wrong entry (the third blocks) and refuse.
+
+    Call it outside any transaction that a refusal would roll back: the count must stay. The code is
+    used (`_use_code`) in the transaction of what it confirms, so a refused order leaves it usable.
     """
     moment = _now(at)
     with transaction.atomic():
         guard = _guard(user, moment)
         latest = (
-            ConfirmationCode.objects.select_for_update()
-            .filter(user=user, used_at__isnull=True, expires_at__gt=moment)
+            ConfirmationCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=moment)
             .order_by("-sent_at")
             .first()
         )
         code = (code or "").strip()
         if latest and code.isdigit() and check_password(code, latest.code_hash):
-            latest.used_at = moment
-            latest.save(update_fields=["used_at"])
-            return
+            return latest
         guard.wrong_entries += 1
         if guard.wrong_entries >= CODE_MAX_WRONG:
             guard.blocked_until = moment + CODE_BLOCK
@@ -217,3 +223,10 @@ def verify_code(*, user, code: str, at: datetime | None = None) -> None:
     if guard.blocked_until:
         raise CodeBlocked()
     raise CodeError(_("The code is wrong or has expired."))
+
+
+def _use_code(confirmation: ConfirmationCode, moment: datetime) -> None:
+    """Mark the code used, once: of two requests with the same code, the second is refused."""
+    used = ConfirmationCode.objects.filter(pk=confirmation.pk, used_at__isnull=True).update(used_at=moment)
+    if not used:
+        raise CodeError(_("The code is wrong or has expired."))

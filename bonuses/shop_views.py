@@ -16,6 +16,7 @@ from .filters import OrderFilter
 from .models import Category, Entry, Gift, Order
 from .shop_forms import DeskOrderForm, GiftForm, OrderForm, ReturnForm
 from .tables import MyHistoryTable, OrderTable
+from .templatetags.points import points
 from .views import INVALID, AdministratorRequiredMixin, BoundedTableMixin, query_without, safe_next
 
 
@@ -53,6 +54,8 @@ class OrderCreateView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        if "change" in self.request.POST:  # back from the confirmation to the form, as it was filled in
+            return self.render_to_response(self.get_context_data(form=form))
         if not data["confirmed"]:
             return self.render_to_response(self.get_context_data(form=form, confirming=True))
         try:
@@ -64,7 +67,7 @@ class OrderCreateView(LoginRequiredMixin, FormView):
             form.add_error(None, error.message)
             return self.form_invalid(form)
         messages.success(self.request, _("Order %(number)s is placed: %(points)s %(currency)s are reserved.") % {
-            "number": order.number, "points": order.points, "currency": order.currency})  # fmt: skip
+            "number": order.number, "points": points(order.points), "currency": order.currency})  # fmt: skip
         return redirect("shop-orders")
 
     def form_invalid(self, form):
@@ -109,7 +112,7 @@ class MyBalanceView(LoginRequiredMixin, BoundedTableMixin, TemplateView):
     table_pagination = {"per_page": 25}
 
     def get_table_data(self):
-        return Entry.objects.filter(user=self.request.user).select_related("currency", "reservation")
+        return Entry.objects.filter(user=self.request.user).select_related("currency", "reservation__order__gift")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -6,14 +6,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Entry
+from .templatetags.points import points
 
 
 def amount_html(value, *, signed=False):
     """A figure with thousands separators; a signed amount also coloured by its sign."""
     if not signed:
-        return format_html('<span class="amount">{}</span>', f"{value:,.2f}")
+        return format_html('<span class="amount">{}</span>', points(value))
     css = "amount-positive" if value > 0 else "amount-negative"
-    return format_html('<span class="amount {}">{}</span>', css, f"{value:+,.2f}")
+    return format_html('<span class="amount {}">{}</span>', css, points(value, signed=True))
 
 
 class AccrualTable(tables.Table):
@@ -116,10 +117,11 @@ class MyHistoryTable(tables.Table):
     )
     currency = tables.Column(verbose_name=_("Currency"), order_by=("currency__name",))
     comment = tables.Column(verbose_name=_("Comment"), attrs={"td": {"class": "text-break log-comment"}})
+    order = tables.Column(verbose_name=_("Order"), accessor="pk", orderable=False, empty_values=())
 
     class Meta:
         model = Entry
-        fields = ("at", "kind", "amount", "balance_after", "currency", "comment")
+        fields = ("at", "kind", "amount", "balance_after", "currency", "comment", "order")
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "my-history"}
         order_by = ("-at",)
         empty_text = _("No points yet.")
@@ -128,6 +130,13 @@ class MyHistoryTable(tables.Table):
     render_balance_after = LogTable.render_balance_after
     render_kind = LogTable.render_kind
     order_at = LogTable.order_at
+
+    def render_order(self, record):
+        order = getattr(record.reservation, "order", None) if record.reservation_id else None
+        if order is None:
+            return "—"
+        label = _("Order %(number)s: %(gift)s") % {"number": order.number, "gift": order.gift.name}
+        return format_html('<a href="{}">{}</a>', reverse("shop-orders"), label)
 
 
 class OrderTable(tables.Table):

@@ -678,6 +678,20 @@ def test_with_the_right_code_the_desk_order_is_placed_once(employee, administrat
     assert_ledger_holds(employee)
 
 
+def test_a_refused_desk_order_leaves_the_right_code_usable(employee, administrator, desk, send):
+    """Five backpacks are more than the stock: refused, so the code the employee read out still counts."""
+    code = send(T0)
+    before = snapshot()
+
+    with pytest.raises(shop.OutOfStock):
+        shop.place_order(user=employee, gift=desk, quantity=5, actor=administrator, code=code, at=seconds(20))
+
+    assert snapshot() == before and ConfirmationCode.objects.get().used_at is None
+    assert wrong_entries(employee) == 0  # a right code is no wrong entry, whatever became of the order
+    order = shop.place_order(user=employee, gift=desk, quantity=4, actor=administrator, code=code, at=seconds(25))
+    assert order.points == 200 and ConfirmationCode.objects.get().used_at == seconds(25)
+
+
 def test_no_code_is_needed_by_the_employee_or_when_the_currency_does_not_require_it(
     employee, administrator, desk, bonuses, make_gift
 ):

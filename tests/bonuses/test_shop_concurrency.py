@@ -5,6 +5,7 @@ Only PostgreSQL has row locks (`select_for_update` does nothing on SQLite), so t
 """
 
 from collections import Counter
+from functools import partial
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,7 @@ from bonuses import selectors, services, shop
 from bonuses.exceptions import InsufficientBalance
 from bonuses.models import Account, Category, Entry, Gift, Order, Reservation
 from tests.bonuses.test_concurrency import kinds, new_employees, race
+from tests.bonuses.test_shop import sent_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -227,4 +229,26 @@ def test_returns_orders_and_cancellations_of_one_employee_at_once_neither_deadlo
     account = Account.objects.get(user=employee)
     # Per round: 15 reserved (new order), 5 spent (completed), 10 - 5 spent (returned in part).
     assert (account.reserved, account.spent, account.active) == (150, 100, 1000 - 250)
+    assert_identities_hold()
+
+
+def test_one_desk_code_used_by_two_orders_at_once_places_one(bonuses, administrator, category, mailoutbox):
+    """Two desk clerks type the code the employee read out, at the same moment: one order, one refusal."""
+    bonuses = services.update_currency_settings(bonuses, requires_confirmation=True)
+    people = new_employees(10, "desk")
+    (gift,) = make_gifts(category, bonuses, 1, prefix="Mug", price=10, stock=None)
+    rounds = []
+    for person in people:
+        services.accrue(user=person, amount=100, actor=administrator)
+        shop.send_code(user=person)
+        code = sent_code(mailoutbox)
+        order = partial(shop.place_order, user=person, gift=gift, quantity=1, actor=administrator, code=code)
+        rounds.append([order, order])
+
+    outcomes = race(rounds)
+
+    for person, results in zip(people, outcomes, strict=True):
+        assert kinds(results) == Counter(ok=1, CodeError=1), (person, results)
+        assert Order.objects.filter(user=person).count() == 1
+        assert Account.objects.get(user=person).reserved == 10
     assert_identities_hold()

@@ -15,6 +15,8 @@ from io import BytesIO
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 from openpyxl import load_workbook
@@ -153,6 +155,21 @@ def test_the_shop_lists_active_gifts_with_price_and_stock_and_my_balances(client
     assert f'href="{order_url(catalog["Novel"])}"' not in html  # nothing to order when out of stock
 
 
+def test_large_amounts_have_thousands_separators_on_every_employee_page(client, shopper, catalog, administrator):
+    services.accrue(user=shopper, amount=Decimal("12345.50"), actor=administrator)
+    big = Gift.objects.create(
+        name="E-bike", category=catalog["Hoodie"].category, price=2500, currency=Currency.objects.get(is_default=True)
+    )
+    shop.place_order(user=shopper, gift=big, quantity=1)
+
+    shown = text(client.get(SHOP))  # my active balance, and the price
+    assert "9,945.50 Bonuses" in shown and "2,500.00 Bonuses" in shown
+    assert 'data-figure="reserved">2,500.00<' in page(client.get(MY_BALANCE))
+    assert "2,500.00 Bonuses" in text(client.get(MY_ORDERS))
+    ordering = text(client.get(order_url(big)))
+    assert "2,500.00" in ordering and "9,945.50" in ordering
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -253,6 +270,25 @@ def test_an_order_goes_form_then_confirmation_with_the_balance_after_then_placed
     assert Gift.objects.get(pk=hoodie.pk).stock == 3
     b = selectors.balance(shopper)
     assert (b.active, b.reserved) == (20, 80)
+
+
+def test_change_on_the_confirmation_goes_back_to_the_form_as_i_filled_it_in(client, shopper, catalog):
+    data = {"quantity": "2", "pickup_office": "Munich office", "delivery_comment": "Size M"}
+    confirmation = client.post(order_url(catalog["Hoodie"]), data)
+    assert 'name="change"' in page(confirmation)
+
+    response = client.post(order_url(catalog["Hoodie"]), {**data, "confirmed": "True", "change": "1"})
+
+    assert response.status_code == 200 and not response.context.get("confirming")
+    form = response.context["form"]
+    assert (form["quantity"].value(), form["pickup_office"].value(), form["delivery_comment"].value()) == (
+        "2",
+        "Munich office",
+        "Size M",
+    )
+    html = page(response)
+    assert re.search(r'<option value="Munich office"\s+selected', html) and re.search(r">\s*Size M</textarea>", html)
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -392,8 +428,9 @@ def test_my_balance_shows_the_figures_expiries_activations_and_only_my_history(
     services.accrue(user=employee, amount=30, actor=administrator, lifetime_days=3, at=timezone.now() - timedelta(10))
     services.accrue(user=employee, amount=200, actor=administrator, comment="Annual bonus")
     services.write_off(user=employee, amount=15, actor=administrator, comment="Correction")
-    shop.complete_order(shop.place_order(user=employee, gift=catalog["Hoodie"], quantity=1), actor=administrator)
-    shop.place_order(user=employee, gift=catalog["Mug"], quantity=2)  # 20 reserved
+    hoodie = shop.place_order(user=employee, gift=catalog["Hoodie"], quantity=1)
+    shop.complete_order(hoodie, actor=administrator)
+    mugs = shop.place_order(user=employee, gift=catalog["Mug"], quantity=2)  # 20 reserved
     services.accrue(user=employee, amount=40, actor=administrator, expires_on=soon)
     services.accrue(user=employee, amount=25, actor=administrator, expires_on=soon)  # the same day: grouped
     services.accrue(user=employee, amount=10, actor=administrator, expires_on=later)
@@ -436,6 +473,19 @@ def test_my_balance_shows_the_figures_expiries_activations_and_only_my_history(
     assert {Entry.Kind.ORDER_RESERVED, Entry.Kind.ORDER_SPENT, Entry.Kind.EXPIRED, Entry.Kind.MANUAL_WRITE_OFF} <= kinds
     assert "Annual bonus" in shown and "Correction" in shown
     assert "Secret bonus for Clara" not in shown and colleague.full_name not in shown
+    # Each order step names its order (reserved and spent for the hoodie, reserved for the mugs).
+    assert shown.count(f"Order {hoodie.number}: Hoodie") == 2 and shown.count(f"Order {mugs.number}: Mug") == 1
+
+
+def test_my_history_reads_its_orders_without_a_query_per_row(client, shopper, catalog):
+    def queries_with(orders: int) -> int:
+        while Order.objects.count() < orders:
+            shop.place_order(user=shopper, gift=catalog["Mug"], quantity=1)
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(MY_BALANCE).status_code == 200
+        return len(context.captured_queries)
+
+    assert queries_with(1) == queries_with(6)
 
 
 def test_nobody_opens_another_employees_pages_by_changing_an_id(client, shopper, colleague, catalog):

@@ -93,7 +93,7 @@ def expect_balance(page, live_server, user, currency, **figures: str) -> None:
     page.goto(f"{live_server.url}/account/balance/")
     card = page.get_by_test_id(f"balance-{currency.name}")
     for name, value in expected.items():
-        expect(card.locator(f"[data-figure='{name}']"), name).to_have_text(f"{value:.2f}")
+        expect(card.locator(f"[data-figure='{name}']"), name).to_have_text(f"{value:,.2f}")
     balance = selectors.balance(user, currency)
     assert {name: getattr(balance, name) for name in FIGURES} == expected
 
