@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Account, Batch, Category, Currency, Entry, Gift, Lot, Order, Reservation
+from .models import Account, Batch, Category, Currency, Entry, Gift, Lot, Order, OutgoingEmail, Reservation
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -92,4 +92,14 @@ class OrderAdmin(ReadOnlyAdmin):
     list_filter = ("status", "currency")
     search_fields = ("user__full_name", "user__email", "gift__name")
     list_select_related = ("user", "gift", "currency")
+    date_hierarchy = "created_at"
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    """Did the e-mail go out? Waiting, sent, or failed with the mail server's answer."""
+
+    list_display = ("created_at", "recipient", "subject", "sent_at", "attempts")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "attempts")
+    search_fields = ("recipient", "subject")
     date_hierarchy = "created_at"

@@ -1,4 +1,4 @@
-"""The models of the bonuses app: the ledger (`ledger.py`) and the gift shop (`shop.py`)."""
+"""The models of the bonuses app: the ledger (`ledger.py`), the gift shop (`shop.py`), the e-mail outbox (`mail.py`)."""
 
 from .ledger import (
     AMOUNT,
@@ -14,6 +14,7 @@ from .ledger import (
     Lot,
     Reservation,
 )
+from .mail import OutgoingEmail
 from .shop import Category, CodeGuard, ConfirmationCode, Gift, Order
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "ImmutableQuerySet",
     "Lot",
     "Order",
+    "OutgoingEmail",
     "Reservation",
 ]

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.db import transaction
 
-from bonuses import selectors, services, shop
+from bonuses import notifications, selectors, services, shop
 from bonuses.exceptions import AccountBlocked, InsufficientBalance
 from bonuses.models import (
     Account,
@@ -713,6 +713,8 @@ def on_commit(mailoutbox, django_capture_on_commit_callbacks):
     """Run a step and return the e-mails it sent: none before the commit, these after it."""
 
     def run(step):
+        notifications.send_queued()  # what earlier steps queued (in a test nothing commits) goes first
+        mailoutbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             result = step()
             assert mailoutbox == [], "an e-mail went out before the commit"

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
-from bonuses.models import Category, Currency, Entry, Gift, Lot, Order
+from bonuses.models import Category, Currency, Entry, Gift, Lot, Order, OutgoingEmail
 from users.demo import DEMO_LOGINS, seed_employees
 from users.models import City, Department, Position, Tag, User
 
@@ -40,6 +40,7 @@ def test_seed_demo_builds_a_believable_company_once(capsys):
     assert Gift.objects.count() >= 20 and Category.objects.count() >= 4
     assert all(gift.picture for gift in Gift.objects.all())
     assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
+    assert not OutgoingEmail.objects.exists()  # the demo history's e-mails are not left to send
     call_command("check_ledger")
     entries = Entry.objects.count()
 
