@@ -5,14 +5,18 @@ accrual) and every failure are left to `manage.py send_queued_mail`, run by cron
 The confirmation code goes out directly: the gift desk is waiting for it, and must hear if it failed.
 """
 
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import OutgoingEmail
-from .rules import last_usable_day, local_date
+from .models import Currency, Lot, OutgoingEmail
+from .rules import last_usable_day, local_date, start_of_day
 
 IMMEDIATE = 50  # e-mails sent right after the commit that queued them
 MAX_ATTEMPTS = 5  # a failing e-mail is retried by send_queued_mail until then
@@ -25,15 +29,15 @@ def _message(template: str, context: dict) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
-def _queue(recipients: list[str], subject: str, body: str) -> None:
-    """One e-mail per recipient into the outbox (one statement run many times: a batch may reach 10,000)."""
+def _queue(messages: list[tuple[str, str, str]]) -> None:
+    """(recipient, subject, body) into the outbox, one statement run many times: a batch may reach 10,000."""
     names = ", ".join(OutgoingEmail._meta.get_field(f).column for f in ("recipient", "subject", "body", "created_at"))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {OutgoingEmail._meta.db_table} ({names}, attempts, last_error)"
             " VALUES (%s, %s, %s, %s, 0, '')",
-            [(email, subject, body, now) for email in recipients],
+            [(*message, now) for message in messages],
         )
     # robust: the change is committed whatever the mail server does; a failure waits for the next try.
     transaction.on_commit(lambda: send_queued(limit=IMMEDIATE, stop_on_error=True), robust=True)
@@ -84,7 +88,7 @@ def send_queued(*, limit: int | None = None, stop_on_error: bool = False) -> tup
 
 def order_changed(order, event: str, **extra) -> None:
     subject, body = _message(f"order_{event}", {"order": order, **extra})
-    _queue([order.user.email], subject, body)
+    _queue([(order.user.email, subject, body)])
 
 
 def points_received(*, recipients: list[str], amount, currency, comment: str, activates_at, expires_at) -> None:
@@ -100,7 +104,44 @@ def points_received(*, recipients: list[str], amount, currency, comment: str, ac
         },
     )
     if recipients:
-        _queue(recipients, subject, body)
+        _queue([(email, subject, body) for email in recipients])
+
+
+def expiry_reminders(*, at: datetime) -> tuple[int, int]:
+    """Remind employees of points about to expire, as each currency's settings say; returns (e-mails, lots).
+
+    A lot is due from 00:00 of the day `expiry_reminder_days` before its last usable day until it
+    expires, and is reminded once: a later run (or one catching up on missed days) skips it. One
+    e-mail per employee and currency sums what is left in the lots by their last usable day.
+    """
+    emails = lots = 0
+    today = local_date(at)
+    for currency in Currency.objects.filter(expiry_reminder_days__isnull=False):
+        cutoff = start_of_day(today + timedelta(days=currency.expiry_reminder_days + 1))
+        with transaction.atomic():
+            # Lots an operation holds right now are skipped (never waited for): the next run has them.
+            due = list(
+                Lot.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(account__currency=currency, account__user__is_active=True, reminded_at__isnull=True)
+                .filter(is_activated=True, remaining__gt=0, expires_at__gt=at, expires_at__lte=cutoff)
+                .order_by("account_id", "expires_at")
+                .values_list("pk", "account__user__email", "account__user__full_name", "expires_at", "remaining")
+            )
+            expiring: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(Decimal))
+            for _pk, email, name, expires_at, remaining in due:
+                expiring[(email, name)][last_usable_day(expires_at)] += remaining
+            messages = []
+            for (email, name), days in expiring.items():
+                context = {"name": name, "currency": currency, "expiries": sorted(days.items())}
+                messages.append((email, *_message("expiry_reminder", context)))
+            if messages:
+                _queue(messages)
+            for start in range(0, len(due), SEND_BATCH * 10):
+                Lot.objects.filter(pk__in=[row[0] for row in due[start : start + SEND_BATCH * 10]]).update(
+                    reminded_at=at
+                )
+        emails, lots = emails + len(messages), lots + len(due)
+    return emails, lots
 
 
 def confirmation_code(user, code: str) -> None:

@@ -203,6 +203,7 @@ class Lot(models.Model):
     )
     is_activated = models.BooleanField(_("activated"), default=True)
     source = models.CharField(_("source"), max_length=20, choices=Source, default=Source.MANUAL)
+    reminded_at = models.DateTimeField(_("expiry reminder sent"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lot")

@@ -3,14 +3,15 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from bonuses import rules, services
+from bonuses import notifications, rules, services
 from bonuses.models import Entry
 
 
 class Command(BaseCommand):
     help = (
         "Settle every account up to the start of the given day (default: today, in the company time zone): "
-        "post activations, expiries and burn-outs. Idempotent; catches up on missed days."
+        "post activations, expiries and burn-outs, then queue the expiry reminders the currencies ask for. "
+        "Idempotent; catches up on missed days."
     )
 
     def add_arguments(self, parser):
@@ -42,3 +43,5 @@ class Command(BaseCommand):
             count = result.counts.get(kind, 0)
             amount = result.amounts.get(kind, 0)
             self.stdout.write(f"  {labels[kind]}: {count} entries, {amount} points")
+        emails, lots = notifications.expiry_reminders(at=at)
+        self.stdout.write(f"Expiry reminders: {emails} e-mails about {lots} lots.")
