@@ -355,25 +355,22 @@ def _settle_range(low: int, high: int, currencies: list[Currency], at: datetime)
 class _Scope:
     """The locked accounts a set-based settlement covers: listed ids, or a range of ids.
 
-    `condition` holds `{column}` where the statement names its account id column. Every account in
-    the scope is locked by the caller, so new entries of those accounts are ours.
+    `accounts` is a condition on the `account_id` column of lots and entries. Every account in the
+    scope is locked by the caller, so new entries of those accounts are ours.
     """
 
-    condition: str
+    accounts: str
     params: list
 
     @classmethod
     def listed(cls, ids: list[int]) -> "_Scope":
-        return cls(f"{{column}} IN ({_marks(ids)})", list(ids))
+        return cls(f"account_id IN ({_marks(ids)})", list(ids))
 
     @classmethod
     def id_range(cls, low: int, high: int, skip: list[int]) -> "_Scope":
         """The ids from `low` to `high`, but those in `skip` (settled by the planner)."""
-        condition = "{column} BETWEEN %s AND %s" + (f" AND {{column}} NOT IN ({_marks(skip)})" if skip else "")
+        condition = "account_id BETWEEN %s AND %s" + (f" AND account_id NOT IN ({_marks(skip)})" if skip else "")
         return cls(condition, [low, high, *skip])
-
-    def on(self, column: str = "account_id") -> str:
-        return self.condition.format(column=column)
 
 
 # One entry per activation and per expiry due, in time order per account (activation before expiry
@@ -417,7 +414,7 @@ def _settle_in_sql(scope: _Scope, at: datetime) -> SettleResult:
     result = SettleResult()
     if not scope.params:
         return result
-    accounts, moment = scope.on(), _db(at)
+    accounts, moment = scope.accounts, _db(at)
     with connection.cursor() as cursor:
         first = _newest_id(Entry) + 1
         cursor.execute(
@@ -453,7 +450,7 @@ def _allocate_expiries(cursor, first: int, scope: _Scope) -> None:
     """An expiry takes what is left of its one lot: its allocation mirrors the entry."""
     cursor.execute(
         f"INSERT INTO {ALLOCATIONS} (entry_id, lot_id, amount) SELECT id, lot_id, amount FROM {ENTRIES}"
-        f" WHERE id >= %s AND kind = %s AND {scope.on()} ORDER BY id",
+        f" WHERE id >= %s AND kind = %s AND {scope.accounts} ORDER BY id",
         [first, Entry.Kind.EXPIRED, *scope.params],
     )
 
