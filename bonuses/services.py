@@ -973,4 +973,5 @@ def update_currency_settings(currency: Currency, **changes) -> Currency:
         except ValidationError as exc:
             raise exceptions.InvalidSettings(" ".join(exc.messages)) from None
         locked.save()
-        return locked
+    currency.refresh_from_db()  # the caller's instance shows the new settings too
+    return locked

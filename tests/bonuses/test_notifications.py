@@ -139,17 +139,17 @@ def test_bonuses_daily_reminds_of_expiring_points_once_per_lot(bonuses, administ
         call_command("bonuses_daily", "--date", on)
         return capsys.readouterr().out
 
-    assert "Expiry reminders: 0 e-mails" in daily("2026-03-12")  # 8 days before the last usable day
-    assert "Expiry reminders: 2 e-mails about 3 lots." in daily("2026-03-13")  # 7 days before
+    assert "Expiry reminders queued: 0 " in daily("2026-03-12")  # 8 days before the last usable day
+    assert "Expiry reminders queued: 2 (about 3 lots)." in daily("2026-03-13")  # 7 days before
     mails = {m.recipient: m for m in reminders()}
     assert set(mails) == {ann.email, bob.email}
     assert mails[ann.email].subject == "Your Bonuses expire soon"
     assert "- 15.00 Bonuses: use them by the end of 20 March 2026." in mails[ann.email].body
     assert "8.00" not in mails[ann.email].body and "Stars" not in mails[ann.email].body
     assert "- 7.50 Bonuses: use them by the end of 20 March 2026." in mails[bob.email].body
-    assert "Expiry reminders: 0 e-mails" in daily("2026-03-13")  # once per lot
-    assert "Expiry reminders: 0 e-mails" in daily("2026-03-16")
-    assert "Expiry reminders: 1 e-mails about 1 lots." in daily("2026-04-25")  # Ann's April lot, catching up
+    assert "Expiry reminders queued: 0 " in daily("2026-03-13")  # once per lot
+    assert "Expiry reminders queued: 0 " in daily("2026-03-16")
+    assert "Expiry reminders queued: 1 (about 1 lots)." in daily("2026-04-25")  # Ann's April lot, catching up
     assert reminders().count() == 3
 
 
@@ -161,5 +161,5 @@ def test_no_reminder_for_points_that_expired_or_were_spent(bonuses, administrato
 
     call_command("bonuses_daily", "--date", "2026-03-15")  # the first lot expired, the second is empty
 
-    assert "Expiry reminders: 0 e-mails" in capsys.readouterr().out
+    assert "Expiry reminders queued: 0 " in capsys.readouterr().out
     assert not reminders().exists()

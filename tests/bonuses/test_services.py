@@ -354,6 +354,7 @@ def test_invalid_burn_steps_are_refused(bonuses):
     assert bonuses.burn_policy == "never"
     default = services.update_currency_settings(bonuses, burn_policy="from_last_purchase", burn_steps=[])
     assert default.burn_steps == [{"period": 1, "unit": "years", "percent": "100"}]
+    assert (bonuses.burn_policy, bonuses.burn_steps) == ("from_last_purchase", default.burn_steps)  # in hand too
 
 
 # Idempotency -------------------------------------------------------------------------------

@@ -44,4 +44,4 @@ class Command(BaseCommand):
             amount = result.amounts.get(kind, 0)
             self.stdout.write(f"  {labels[kind]}: {count} entries, {amount} points")
         emails, lots = notifications.expiry_reminders(at=at)
-        self.stdout.write(f"Expiry reminders: {emails} e-mails about {lots} lots.")
+        self.stdout.write(f"Expiry reminders queued: {emails} (about {lots} lots).")
