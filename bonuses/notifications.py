@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection, send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import bulk
 from .models import Currency, Lot, OutgoingEmail
 from .rules import last_usable_day, local_date, start_of_day
 
@@ -30,15 +31,13 @@ def _message(template: str, context: dict) -> tuple[str, str]:
 
 
 def _queue(messages: list[tuple[str, str, str]]) -> None:
-    """(recipient, subject, body) into the outbox, one statement run many times: a batch may reach 10,000."""
-    names = ", ".join(OutgoingEmail._meta.get_field(f).column for f in ("recipient", "subject", "body", "created_at"))
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {OutgoingEmail._meta.db_table} ({names}, attempts, last_error)"
-            " VALUES (%s, %s, %s, %s, 0, '')",
-            [(*message, now) for message in messages],
-        )
+    """(recipient, subject, body) into the outbox, in bulk: a batch may reach 10,000."""
+    now = timezone.now()
+    bulk.insert(
+        OutgoingEmail,
+        ["recipient", "subject", "body", "created_at", "attempts", "last_error"],
+        [(*message, now, 0, "") for message in messages],
+    )
     # robust: the change is committed whatever the mail server does; a failure waits for the next try.
     transaction.on_commit(lambda: send_queued(limit=IMMEDIATE, stop_on_error=True), robust=True)
 

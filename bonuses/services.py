@@ -16,12 +16,12 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import exceptions, notifications, rules
+from . import bulk, exceptions, notifications, rules
 from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
 
 BATCH_SIZE = 5000  # ids per statement (an IN list), and accounts per transaction of a full settlement
@@ -43,20 +43,11 @@ def _chunks(items: list, size: int = BATCH_SIZE):
 # Bulk accruals and the daily settlement write tens of thousands of rows. Model instances and the
 # ORM's lookups on 10,000 ids cost more than the writes themselves, so these paths work on account
 # ids with set-based SQL (INSERT ... SELECT, UPDATE ... FROM), the same statements on SQLite and
-# PostgreSQL. SQLite computes decimals in binary floating point: sums are ROUNDed to the amounts'
-# decimal places before they are stored. Values passed in are clean (quantized Decimals, ids,
-# aware datetimes); datetimes get the backend's adaptation (SQLite stores naive UTC text).
+# PostgreSQL, and with `bulk` for rows built in Python. SQLite computes decimals in binary floating
+# point: sums are ROUNDed to the amounts' decimal places before they are stored.
 
 ACCOUNTS, LOTS, ENTRIES, ALLOCATIONS = (model._meta.db_table for model in (Account, Lot, Entry, Allocation))
 PLACES = Lot._meta.get_field("amount").decimal_places
-
-
-def _marks(values: list) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-def _db(moment: datetime | None):
-    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -69,40 +60,6 @@ def _aware(value: datetime | None) -> datetime | None:
 def _decimal(value) -> Decimal:
     """A sum read with a raw cursor (a float on SQLite), to the amounts' decimal places."""
     return Decimal(str(value or 0)).quantize(Decimal(1).scaleb(-PLACES))
-
-
-def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
-    moments = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), models.DateTimeField)]
-    if not moments:
-        return rows
-    prepared = []
-    for row in rows:
-        row = list(row)
-        for i in moments:
-            row[i] = _db(row[i])
-        prepared.append(row)
-    return prepared
-
-
-def _insert(model, columns: list[str], rows: list[tuple]) -> None:
-    if rows:
-        names = ", ".join(model._meta.get_field(c).column for c in columns)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({_marks(columns)})",
-                _prepared(model, columns, rows),
-            )
-
-
-def _update(model, columns: list[str], rows: list[tuple]) -> None:
-    """Each row holds the new values of `columns`, then the primary key."""
-    if rows:
-        assignments = ", ".join(f"{model._meta.get_field(c).column} = %s" for c in columns)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s",
-                _prepared(model, [*columns, "id"], rows),
-            )
 
 
 def _newest_id(model) -> int:
@@ -203,7 +160,7 @@ def _account_ids(user_ids: list[int], currency: Currency, *, create: bool) -> li
         with connection.cursor() as cursor:
             for chunk in _chunks(ids):
                 cursor.execute(
-                    f"SELECT user_id, id FROM {ACCOUNTS} WHERE currency_id = %s AND user_id IN ({_marks(chunk)})",
+                    f"SELECT user_id, id FROM {ACCOUNTS} WHERE currency_id = %s AND user_id IN ({bulk.marks(chunk)})",
                     [currency.pk, *chunk],
                 )
                 found.update(cursor.fetchall())
@@ -229,7 +186,7 @@ def _lock(account_ids: list[int]) -> datetime | None:
     with connection.cursor() as cursor:
         for chunk in _chunks(sorted(account_ids)):
             cursor.execute(
-                f"SELECT last_entry_at FROM {ACCOUNTS} WHERE id IN ({_marks(chunk)}) ORDER BY id{suffix}", chunk
+                f"SELECT last_entry_at FROM {ACCOUNTS} WHERE id IN ({bulk.marks(chunk)}) ORDER BY id{suffix}", chunk
             )
             moments = [moment for (moment,) in cursor.fetchall() if moment is not None]
             if moments and (latest is None or max(moments) > latest):
@@ -315,17 +272,22 @@ def _settle_locked(accounts: list[Account], currency: Currency, at: datetime) ->
     return result
 
 
+def _settle_burning(currency: Currency, at: datetime, among: Q) -> tuple[SettleResult, set[int]]:
+    """Settle by the planner the locked accounts `among` these where a burn-out is due; and their ids."""
+    steps = _burn_steps(currency)
+    if not steps:
+        return SettleResult(), set()
+    candidates = _burn_candidates(currency, at).filter(among).order_by("pk").only(*SETTLE_READS)
+    burning = [account for account in candidates if _burn_due(account, steps, at)]
+    return _settle_planned(burning, currency, at, steps), {account.pk for account in burning}
+
+
 def _settle_ids(account_ids: list[int], currency: Currency, at: datetime) -> SettleResult:
     """Post what is due by `at` on these locked accounts of `currency`, known by id (a bulk accrual)."""
-    steps = _burn_steps(currency)
     result = SettleResult()
     for chunk in _chunks(account_ids):
-        burning = []
-        if steps:
-            candidates = _burn_candidates(currency, at).filter(pk__in=chunk).order_by("pk").only(*SETTLE_READS)
-            burning = [account for account in candidates if _burn_due(account, steps, at)]
-        result.add(_settle_planned(burning, currency, at, steps))
-        planned = {account.pk for account in burning}
+        planned_result, planned = _settle_burning(currency, at, Q(pk__in=chunk))
+        result.add(planned_result)
         result.add(_settle_in_sql(_Scope.listed([pk for pk in chunk if pk not in planned]), at))
     return result
 
@@ -339,15 +301,12 @@ def _settle_range(low: int, high: int, currencies: list[Currency], at: datetime)
     if connection.features.has_select_for_update:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM {ACCOUNTS} WHERE id BETWEEN %s AND %s ORDER BY id FOR UPDATE", [low, high])
-    result, planned = SettleResult(), []
+    result, planned = SettleResult(), set()
     for currency in currencies:
-        steps = _burn_steps(currency)
-        if steps:
-            candidates = _burn_candidates(currency, at).filter(pk__range=(low, high)).order_by("pk")
-            burning = [account for account in candidates.only(*SETTLE_READS) if _burn_due(account, steps, at)]
-            result.add(_settle_planned(burning, currency, at, steps))
-            planned.extend(account.pk for account in burning)
-    result.add(_settle_in_sql(_Scope.id_range(low, high, skip=planned), at))
+        planned_result, burning = _settle_burning(currency, at, Q(pk__range=(low, high)))
+        result.add(planned_result)
+        planned |= burning
+    result.add(_settle_in_sql(_Scope.id_range(low, high, skip=sorted(planned)), at))
     return result
 
 
@@ -364,12 +323,12 @@ class _Scope:
 
     @classmethod
     def listed(cls, ids: list[int]) -> "_Scope":
-        return cls(f"account_id IN ({_marks(ids)})", list(ids))
+        return cls(f"account_id IN ({bulk.marks(ids)})", list(ids))
 
     @classmethod
     def id_range(cls, low: int, high: int, skip: list[int]) -> "_Scope":
         """The ids from `low` to `high`, but those in `skip` (settled by the planner)."""
-        condition = "account_id BETWEEN %s AND %s" + (f" AND account_id NOT IN ({_marks(skip)})" if skip else "")
+        condition = "account_id BETWEEN %s AND %s" + (f" AND account_id NOT IN ({bulk.marks(skip)})" if skip else "")
         return cls(condition, [low, high, *skip])
 
 
@@ -414,7 +373,7 @@ def _settle_in_sql(scope: _Scope, at: datetime) -> SettleResult:
     result = SettleResult()
     if not scope.params:
         return result
-    accounts, moment = scope.accounts, _db(at)
+    accounts, moment = scope.accounts, bulk.adapt(at)
     with connection.cursor() as cursor:
         first = _newest_id(Entry) + 1
         cursor.execute(
@@ -470,7 +429,7 @@ def _settle_planned(accounts: list[Account], currency: Currency, at: datetime, s
         for row in Lot.objects.filter(open_or_due, account_id__in=chunk).values_list(*rules.LotState.FIELDS):
             lot = rules.LotState(*row)
             lots_by_account[lot.account_id].append(lot)
-    entries, burns, changed, emptied, activated, partial = [], [], [], set(), set(), {}
+    entries, burns, emptied, activated, partial = [], [], set(), set(), {}
     for account in accounts:
         lots = lots_by_account[account.pk]
         before = {lot.pk: (lot.remaining, lot.is_activated) for lot in lots}
@@ -503,16 +462,15 @@ def _settle_planned(accounts: list[Account], currency: Currency, at: datetime, s
                 emptied.add(lot.pk)
             elif lot.remaining != remaining:
                 partial[lot.pk] = lot
-        changed.append(account)  # burned_steps moved on, even when a step found nothing to burn
     first_new = _newest_id(Entry) + 1
-    _insert(Entry, ENTRY_COLUMNS, entries)
+    bulk.insert(Entry, ENTRY_COLUMNS, entries)
     with connection.cursor() as cursor:
-        for chunk in _chunks([a.pk for a in changed]):
+        for chunk in _chunks(list(lots_by_account)):
             _allocate_expiries(cursor, first_new, _Scope.listed(chunk))
     # A burn-out takes from several lots; find each new entry by its account and moment.
     new_burns = Entry.objects.filter(kind=Entry.Kind.BURNED, id__gte=first_new, account_id__in=[a for a, _ in burns])
     posted = {(a, moment): pk for pk, a, moment in new_burns.values_list("pk", "account_id", "at")}
-    _insert(
+    bulk.insert(
         Allocation,
         ["entry_id", "lot_id", "amount"],
         [(posted[(a, event.at)], lot.pk, part) for a, event in burns for lot, part in event.allocations],
@@ -521,9 +479,10 @@ def _settle_planned(accounts: list[Account], currency: Currency, at: datetime, s
         Lot.objects.filter(pk__in=chunk).update(is_activated=True)
     for chunk in _chunks(sorted(emptied)):
         Lot.objects.filter(pk__in=chunk).update(remaining=0)
-    _update(Lot, ["remaining"], [(lot.remaining, lot.pk) for lot in partial.values()])
-    _update(Account, SETTLED_FIELDS, [(*(getattr(a, f) for f in SETTLED_FIELDS), a.pk) for a in changed])
-    result.accounts = len(changed)
+    bulk.update(Lot, ["remaining"], [(lot.remaining, lot.pk) for lot in partial.values()])
+    # Every account given changed: its burned_steps moved on, even when a step found nothing to burn.
+    bulk.update(Account, SETTLED_FIELDS, [(*(getattr(a, f) for f in SETTLED_FIELDS), a.pk) for a in accounts])
+    result.accounts = len(accounts)
     return result
 
 
@@ -624,7 +583,7 @@ def _active_emails(user_ids: list[int]) -> list[str]:
     with connection.cursor() as cursor:
         for chunk in _chunks(user_ids):
             cursor.execute(
-                f"SELECT {email} FROM {User._meta.db_table} WHERE {active} = %s AND id IN ({_marks(chunk)})",
+                f"SELECT {email} FROM {User._meta.db_table} WHERE {active} = %s AND id IN ({bulk.marks(chunk)})",
                 [True, *chunk],
             )
             emails.extend(row[0] for row in cursor.fetchall())
@@ -760,13 +719,13 @@ def _accrue_ids(account_ids: list[int], accrual: _Accrual, currency, at, actor, 
     gain = accrual.amount if accrual.is_active else Decimal("0")
     with connection.cursor() as cursor:
         for chunk in _chunks(account_ids):
-            ids = _marks(chunk)
+            ids = bulk.marks(chunk)
             first_lot = _newest_id(Lot) + 1
             cursor.execute(
                 f"INSERT INTO {LOTS} (account_id, amount, remaining, accrued_at, activates_at, expires_at,"
                 f" is_activated, source) SELECT id, %s, %s, %s, %s, %s, %s, %s FROM {ACCOUNTS}"
                 f" WHERE id IN ({ids}) ORDER BY id",
-                [accrual.amount, accrual.amount, _db(at), _db(accrual.activates_at), _db(accrual.expires_at)]
+                [accrual.amount, accrual.amount, *map(bulk.adapt, (at, accrual.activates_at, accrual.expires_at))]
                 + [accrual.is_active, accrual.source, *chunk],
             )
             cursor.execute(
@@ -775,7 +734,7 @@ def _accrue_ids(account_ids: list[int], accrual: _Accrual, currency, at, actor, 
                 f" ROUND(a.active + %s, {PLACES}), l.accrued_at, %s, %s, l.id, %s, %s"
                 f" FROM {LOTS} l JOIN {ACCOUNTS} a ON a.id = l.account_id"
                 f" WHERE l.id >= %s AND l.account_id IN ({ids}) ORDER BY l.id",
-                [ACCRUAL_KINDS[accrual.source], gain, _db(timezone.now()), accrual.comment]
+                [ACCRUAL_KINDS[accrual.source], gain, bulk.adapt(timezone.now()), accrual.comment]
                 + [getattr(actor, "pk", None), getattr(batch, "pk", None), first_lot, *chunk],
             )
             # The inactivity streak of "burn-out from the last purchase" starts at the first accrual.
@@ -783,7 +742,7 @@ def _accrue_ids(account_ids: list[int], accrual: _Accrual, currency, at, actor, 
                 f"UPDATE {ACCOUNTS} SET {bucket} = ROUND({bucket} + %s, {PLACES}),"
                 f" total_accrued = ROUND(total_accrued + %s, {PLACES}), last_entry_at = %s,"
                 f" streak_started_at = COALESCE(streak_started_at, %s) WHERE id IN ({ids})",
-                [accrual.amount, accrual.amount, _db(at), _db(at), *chunk],
+                [accrual.amount, accrual.amount, bulk.adapt(at), bulk.adapt(at), *chunk],
             )
 
 

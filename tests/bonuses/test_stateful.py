@@ -586,7 +586,8 @@ class LedgerMachine(RuleBasedStateMachine):
             fitting = [0, 0, 0, 1]
         return data.draw(st.sampled_from(fitting), label="employee")
 
-    def write_off(self, data):
+    def draw_spending(self, data) -> tuple[str, int, ModelAccount, Decimal, set]:
+        """The amount form, the employee, their account, an amount to take, and why the model would refuse it."""
         form = data.draw(AMOUNT_FORMS, label="form")
         employee = self.pick_employee(data)
         account = self.accounts[employee]
@@ -597,6 +598,10 @@ class LedgerMachine(RuleBasedStateMachine):
             reasons.add(error)
         if not account.exists or amount > account.in_lots(activated=True):
             reasons.add(InsufficientBalance)
+        return form, employee, account, amount, reasons
+
+    def write_off(self, data):
+        form, employee, account, amount, reasons = self.draw_spending(data)
 
         def call():
             return services.write_off(
@@ -619,16 +624,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def reserve(self, data):
         """Place an order; now and then it is completed at once."""
-        form = data.draw(AMOUNT_FORMS, label="form")
-        employee = self.pick_employee(data)
-        account = self.accounts[employee]
-        parts = [lot.remaining for lot in account.spendable(self.now)]
-        amount = self.draw_deduction(data, account.in_lots(activated=True), parts)
-        reasons = set()
-        if error := self.amount_error(amount):
-            reasons.add(error)
-        if not account.exists or amount > account.in_lots(activated=True):
-            reasons.add(InsufficientBalance)
+        form, employee, account, amount, reasons = self.draw_spending(data)
         if account.state != "active":
             reasons.add(AccountBlocked)
         self.orders += 1
