@@ -166,7 +166,7 @@ class BaseBurnStepFormSet(forms.BaseFormSet):
 
     def clean(self):
         """The rows filled in and not removed, in order, as `cleaned_steps`; a refusal goes on the row concerned."""
-        if any(self.errors):
+        if any(self.errors) or not self.management_form.is_valid():
             return
         rows = [form for form in self.forms if not self._should_delete_form(form) and form.step() is not None]
         steps = [form.step() for form in rows]
