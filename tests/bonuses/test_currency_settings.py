@@ -13,7 +13,7 @@ from django.utils.html import escape
 
 from bonuses import rules, services
 from bonuses.models import Currency
-from tests.bonuses.test_views import currency_row, settings_data, shown_errors, step_rows
+from tests.bonuses.test_views import currency_row, settings_data, shown_errors
 
 pytestmark = pytest.mark.django_db
 

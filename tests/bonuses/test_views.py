@@ -71,8 +71,8 @@ def shown_errors(response) -> list[str]:
     form = response.context["form"]
     errors = [e for field_errors in form.errors.values() for e in field_errors]
     if getattr(form, "policy", None) == Currency.BurnPolicy.FROM_LAST_PURCHASE:
-        rows = form.steps.errors
-        errors += [*form.steps.non_form_errors(), *(e for row in rows for field_errors in row.values() for e in field_errors)]
+        rows = [e for row in form.steps.errors for field_errors in row.values() for e in field_errors]
+        errors += [*form.steps.non_form_errors(), *rows]
     page = response.content.decode()
     for error in errors:
         assert escape(error) in page, f"error {error!r} is not shown"
