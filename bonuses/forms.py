@@ -175,7 +175,8 @@ class BaseBurnStepFormSet(forms.BaseFormSet):
         except InvalidSettings as error:
             if not rows:
                 raise forms.ValidationError(error.message) from None
-            # A rule looks at a step and the one before it: the row concerned ends the shortest refused prefix.
+            # Each rule compares a step with the one before it, so the row concerned is the last of the shortest
+            # refused prefix (a 100% step before the last is named on the step that follows it).
             row = bisect.bisect_left(range(1, len(steps) + 1), True, key=lambda n: steps_refused(steps[:n]))
             rows[min(row, len(rows) - 1)].add_error(None, error.message)
 
@@ -194,8 +195,8 @@ class CurrencySettingsForm(forms.ModelForm):
     """A currency's settings, with its burn-out steps as the rows of `self.steps`.
 
     Only the chosen policy's fields are read: the lifetime with "from the date of crediting", the
-    steps with "from the date of the last purchase". Those of another policy are neither validated
-    nor saved, so the stored values stay, and are there again if the administrator switches back.
+    steps with "from the date of the last purchase". What is posted for another policy is neither
+    validated nor saved: the stored values stay, there again if the administrator switches back.
     """
 
     POLICY_FIELDS = {Currency.BurnPolicy.FROM_CREDITING: ("lifetime_value", "lifetime_unit")}
@@ -226,7 +227,7 @@ class CurrencySettingsForm(forms.ModelForm):
         return posted if posted in Currency.BurnPolicy.values else self.instance.burn_policy
 
     def full_clean(self):
-        # A disabled field is cleaned from its initial (stored) value, whatever was posted.
+        # Another policy's fields are disabled while cleaning: Django cleans their stored value, not the posted one.
         ignored = [name for policy, names in self.POLICY_FIELDS.items() if policy != self.policy for name in names]
         for name in ignored:
             self.fields[name].disabled = True

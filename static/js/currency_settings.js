@@ -10,7 +10,8 @@
   const policy = form.querySelector("[name='burn_policy']");
   function showChosenPolicy() {
     form.querySelectorAll("[data-policy-section]").forEach(function (section) {
-      section.hidden = section.dataset.policySection !== policy.value;
+      // A section with an error stays in sight: the server names a stored value it cannot keep.
+      section.hidden = section.dataset.policySection !== policy.value && !section.querySelector(".is-invalid");
     });
   }
   policy.addEventListener("change", showChosenPolicy);

@@ -138,7 +138,7 @@ def test_steps_are_saved_from_the_rows_in_order_without_empty_or_removed_rows(as
             "steps-0-unit": "months",
             "steps-0-percent": "50",
             "steps-1-unit": "months",  # an empty row: ignored
-            "steps-2-period": "9",  # removed: ignored, though it would be refused
+            "steps-2-period": "soon",  # removed: ignored, though it would be refused
             "steps-2-unit": "days",
             "steps-2-percent": "10",
             "steps-2-DELETE": "on",
@@ -279,6 +279,20 @@ def test_from_last_purchase_ignores_and_keeps_the_lifetime(as_admin, stored):
     saved = Currency.objects.get(pk=stored.pk)
     assert (saved.burn_policy, saved.burn_steps) == ("from_last_purchase", steps)
     assert (saved.lifetime_value, saved.lifetime_unit) == (30, "days")
+
+
+def test_a_stored_value_the_model_refuses_is_shown_with_its_error_whatever_the_policy(as_admin, stored):
+    """The service could not save the currency anyway: the error goes next to the field, which is in sight."""
+    Currency.objects.filter(pk=stored.pk).update(burn_policy="never", lifetime_unit="weeks")
+    before = currency_row(stored)
+    response = as_admin.post(url(stored), settings_data(stored, burn_policy="never", lifetime_unit="days"))
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "lifetime_unit": ["Select a valid choice. weeks is not one of the available choices."]
+    }
+    shown_errors(response)
+    assert sections(response.content.decode()) == {"from_crediting": True, "from_last_purchase": False}
+    assert currency_row(stored) == before
 
 
 def test_the_chosen_policys_lifetime_is_still_checked(as_admin, stored, ledger_snapshot):
