@@ -1,5 +1,6 @@
 """Forms of the administrator screens. They validate input; the services decide."""
 
+import bisect
 import uuid
 
 from django import forms
@@ -9,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .exceptions import InvalidAmount
+from .exceptions import InvalidAmount, InvalidSettings
 from .models import Currency
 from .rules import MAX_COMMENT
 
@@ -131,7 +132,75 @@ class WriteOffForm(IdempotentForm):
         return data
 
 
+class BurnStepForm(forms.Form):
+    """One burn-out step as a row. The fields only read numbers; rules.clean_burn_steps judges the steps."""
+
+    period = forms.IntegerField(label=_("Period"), required=False)
+    unit = forms.CharField(
+        label=_("Unit"),
+        required=False,
+        initial=Currency.LifetimeUnit.MONTHS,
+        widget=forms.Select(choices=Currency.LifetimeUnit.choices),
+    )
+    percent = forms.DecimalField(label=_("Percentage"), required=False)
+
+    def step(self) -> dict | None:
+        """The step as the rules read it, or None for a row left empty."""
+        data = self.cleaned_data
+        if data.get("period") is None and data.get("percent") is None:
+            return None
+        return {"period": data["period"], "unit": data["unit"], "percent": data["percent"]}
+
+
+def steps_refused(steps: list[dict]) -> bool:
+    try:
+        rules.clean_burn_steps(steps)
+    except InvalidSettings:
+        return True
+    return False
+
+
+class BaseBurnStepFormSet(forms.BaseFormSet):
+    # A toggle button "Remove step" (Bootstrap's btn-check): it works without JavaScript too.
+    deletion_widget = forms.CheckboxInput(attrs={"class": "btn-check", "data-remove-step": ""})
+
+    def clean(self):
+        """The rows filled in and not removed, in order, as `cleaned_steps`; a refusal goes on the row concerned."""
+        if any(self.errors) or not self.management_form.is_valid():
+            return
+        rows = [form for form in self.forms if not self._should_delete_form(form) and form.step() is not None]
+        steps = [form.step() for form in rows]
+        try:
+            self.cleaned_steps = rules.clean_burn_steps(steps)
+        except InvalidSettings as error:
+            if not rows:
+                raise forms.ValidationError(error.message) from None
+            # Each rule compares a step with the one before it, so the row concerned is the last of the shortest
+            # refused prefix (a 100% step before the last is named on the step that follows it).
+            row = bisect.bisect_left(range(1, len(steps) + 1), True, key=lambda n: steps_refused(steps[:n]))
+            rows[min(row, len(rows) - 1)].add_error(None, error.message)
+
+
+# Without JavaScript a person can add two steps at a time; with it, the page adds rows as asked.
+BurnStepFormSet = forms.formset_factory(BurnStepForm, formset=BaseBurnStepFormSet, extra=2, can_delete=True)
+
+
+def stored_steps(currency: Currency) -> list[dict]:
+    """The steps the editor starts from: the stored ones (what the admin's JSON field may hold), else the default."""
+    steps = currency.burn_steps if isinstance(currency.burn_steps, list) else []
+    return [step for step in steps if isinstance(step, dict)] or rules.DEFAULT_BURN_STEPS
+
+
 class CurrencySettingsForm(forms.ModelForm):
+    """A currency's settings, with its burn-out steps as the rows of `self.steps`.
+
+    Only the chosen policy's fields are read: the lifetime with "from the date of crediting", the
+    steps with "from the date of the last purchase". What is posted for another policy is neither
+    validated nor saved: the stored values stay, there again if the administrator switches back.
+    """
+
+    POLICY_FIELDS = {Currency.BurnPolicy.FROM_CREDITING: ("lifetime_value", "lifetime_unit")}
+
     class Meta:
         model = Currency
         fields = [
@@ -141,7 +210,40 @@ class CurrencySettingsForm(forms.ModelForm):
             "burn_policy",
             "lifetime_value",
             "lifetime_unit",
-            "burn_steps",
             "expiry_reminder_days",
             "requires_confirmation",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.steps = BurnStepFormSet(
+            self.data if self.is_bound else None, prefix="steps", initial=stored_steps(self.instance)
+        )
+
+    @property
+    def policy(self) -> str:
+        """The chosen burn-out policy: the posted one, else the stored one."""
+        posted = self.data.get(self.add_prefix("burn_policy")) if self.is_bound else None
+        return posted if posted in Currency.BurnPolicy.values else self.instance.burn_policy
+
+    def full_clean(self):
+        # Another policy's fields are disabled while cleaning: Django cleans their stored value, not the posted one.
+        ignored = [name for policy, names in self.POLICY_FIELDS.items() if policy != self.policy for name in names]
+        for name in ignored:
+            self.fields[name].disabled = True
+        try:
+            super().full_clean()
+        finally:
+            for name in ignored:
+                self.fields[name].disabled = False
+
+    def clean(self):
+        data = super().clean()
+        if self.policy == Currency.BurnPolicy.FROM_LAST_PURCHASE:
+            if self.steps.is_valid():
+                data["burn_steps"] = self.instance.burn_steps = self.steps.cleaned_steps
+            else:
+                self.add_error(None, _("Correct the burn-out steps below."))
+                # Currency.clean would check the stored steps instead, under a field this form does not have.
+                self.instance.burn_steps = []
+        return data

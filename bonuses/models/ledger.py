@@ -100,7 +100,11 @@ class Currency(models.Model):
         _("burn-out steps"),
         default=list,
         blank=True,
-        help_text=_('For "from the date of the last purchase": [{"months": 12, "percent": 100}], ordered.'),
+        help_text=_(
+            'For "from the date of the last purchase", e.g. [{"period": 6, "unit": "months", "percent": 50}, '
+            '{"period": 1, "unit": "years", "percent": 100}]: units are days, months or years; each step is longer '
+            "than the one before and burns a higher percentage; only the last may burn 100%."
+        ),
     )
     expiry_reminder_days = models.PositiveIntegerField(
         _("expiry reminder (days before)"), null=True, blank=True, help_text=_("Empty: no reminders.")

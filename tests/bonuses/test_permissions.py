@@ -61,7 +61,6 @@ def currency_data(world):
         "activation_delay_days": "2",
         "burn_policy": "never",
         "lifetime_unit": "days",
-        "burn_steps": "[]",
     }
 
 

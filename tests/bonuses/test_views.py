@@ -66,9 +66,13 @@ def message_texts(response) -> list[str]:
 
 
 def shown_errors(response) -> list[str]:
-    """The errors of the form the response rendered, each of which must appear in the page."""
+    """The errors of the form the response rendered (and of its burn-out step rows, when read), each of which
+    must appear in the page."""
     form = response.context["form"]
     errors = [e for field_errors in form.errors.values() for e in field_errors]
+    if getattr(form, "policy", None) == Currency.BurnPolicy.FROM_LAST_PURCHASE:
+        rows = [e for row in form.steps.errors for field_errors in row.values() for e in field_errors]
+        errors += [*form.steps.non_form_errors(), *rows]
     page = response.content.decode()
     for error in errors:
         assert escape(error) in page, f"error {error!r} is not shown"
@@ -938,7 +942,7 @@ def test_comments_and_names_are_escaped_when_shown(as_admin, make_user, bonuses)
 # Currency settings ---------------------------------------------------------------------------
 
 
-def settings_data(currency, **changes) -> dict:
+def settings_data(currency, *, burn_steps=(), **changes) -> dict:
     data = {
         "name": currency.name,
         "whole_numbers": "on" if currency.whole_numbers else "",
@@ -946,12 +950,19 @@ def settings_data(currency, **changes) -> dict:
         "burn_policy": currency.burn_policy,
         "lifetime_value": currency.lifetime_value or "",
         "lifetime_unit": currency.lifetime_unit,
-        "burn_steps": "[]",
         "expiry_reminder_days": currency.expiry_reminder_days or "",
         "requires_confirmation": "on" if currency.requires_confirmation else "",
     }
     data.update(changes)
-    return {k: v for k, v in data.items() if v != ""}
+    return {**{k: v for k, v in data.items() if v != ""}, **step_rows(burn_steps)}
+
+
+def step_rows(steps) -> dict:
+    """Burn-out steps as the settings page posts them: the rows of the formset `steps`."""
+    rows = {"steps-TOTAL_FORMS": str(len(steps)), "steps-INITIAL_FORMS": "0"}
+    for n, step in enumerate(steps):
+        rows.update({f"steps-{n}-{name}": str(value) for name, value in step.items()})
+    return rows
 
 
 def currency_row(currency) -> dict:
@@ -961,7 +972,7 @@ def currency_row(currency) -> dict:
 def test_currency_settings_save_valid_settings(as_admin, bonuses):
     url = f"/bonuses/settings/currency/{bonuses.pk}/"
     assert as_admin.get(url).status_code == 200
-    steps = '[{"period": 6, "unit": "months", "percent": 50}, {"period": 1, "unit": "years", "percent": 100}]'
+    steps = [{"period": 6, "unit": "months", "percent": 50}, {"period": 1, "unit": "years", "percent": 100}]
     response = as_admin.post(
         url,
         settings_data(
@@ -991,20 +1002,20 @@ def test_currency_settings_save_valid_settings(as_admin, bonuses):
 
 BAD_STEPS = {
     "not longer than the step before": (
-        '[{"period": 1, "unit": "years", "percent": 50}, {"period": 12, "unit": "months", "percent": 100}]',
+        [{"period": 1, "unit": "years", "percent": 50}, {"period": 12, "unit": "months", "percent": 100}],
         "Step 2 must be longer than the step before it.",
     ),
     "percentage not rising": (
-        '[{"period": 6, "unit": "months", "percent": 50}, {"period": 1, "unit": "years", "percent": 40}]',
+        [{"period": 6, "unit": "months", "percent": 50}, {"period": 1, "unit": "years", "percent": 40}],
         "Step 2 must burn a higher percentage than the step before.",
     ),
     "100% before the last step": (
-        '[{"period": 6, "unit": "months", "percent": 100}, {"period": 1, "unit": "years", "percent": 100}]',
+        [{"period": 6, "unit": "months", "percent": 100}, {"period": 1, "unit": "years", "percent": 100}],
         "Only the last step may burn 100%.",
     ),
-    "percentage over 100": ('[{"period": 1, "unit": "years", "percent": 150}]', "the percentage must be above 0"),
-    "unknown unit": ('[{"period": 1, "unit": "weeks", "percent": 50}]', "the period must be at least one day"),
-    "not JSON": ("[{period: 1", None),
+    "percentage over 100": ([{"period": 1, "unit": "years", "percent": 150}], "the percentage must be above 0"),
+    "unknown unit": ([{"period": 1, "unit": "weeks", "percent": 50}], "the period must be at least one day"),
+    "not a number": ([{"period": "1 year", "unit": "years", "percent": 50}], "Enter a whole number."),
 }
 
 
