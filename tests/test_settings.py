@@ -12,7 +12,8 @@ PRODUCTION = {
 
 
 def run_check(extra_env: dict) -> subprocess.CompletedProcess:
-    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # The project's settings as a deployment reads them (not tests/settings.py, which turns DEBUG on).
+    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(extra_env)
     return subprocess.run(
