@@ -10,4 +10,4 @@ import os
 
 os.environ["DEBUG"] = "1"
 
-from giftshop.settings import *  # noqa: E402, F403
+from giftshop.settings import *  # noqa: F403

@@ -107,14 +107,13 @@ def test_a_forged_forwarded_entry_does_not_change_the_address(employee, behind_p
     # The proxy appends the address it saw; whatever the client wrote itself stands before it.
     intruder = Client()
     statuses = [
-        login(
-            intruder, employee.email, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"8.8.{n}.{n}, 203.0.113.5"
-        ).status_code
+        login(intruder, employee.email, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"8.8.{n}.{n}, 203.0.113.5").status_code
         for n in range(4)
     ]
     statuses.append(
-        login(intruder, employee.email, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="not an address, 203.0.113.5")
-        .status_code
+        login(
+            intruder, employee.email, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="not an address, 203.0.113.5"
+        ).status_code
     )
     assert statuses == [200, 200, 200, 200, 429]
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["203.0.113.5"]
@@ -231,7 +230,9 @@ def media_files(settings):
     return files
 
 
-@pytest.mark.parametrize(("name", "content_type"), [("mug.png", "image/png"), ("mug.jpg", "image/jpeg"), ("mug.webp", "image/webp")])
+@pytest.mark.parametrize(
+    ("name", "content_type"), [("mug.png", "image/png"), ("mug.jpg", "image/jpeg"), ("mug.webp", "image/webp")]
+)
 def test_pictures_are_served_inline_with_nosniff(client, media_files, name, content_type):
     response = client.get(f"/media/gifts/{name}")
     assert response.status_code == 200

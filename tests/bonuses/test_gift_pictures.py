@@ -110,7 +110,9 @@ def test_the_name_follows_the_content_not_the_upload(as_admin, category):
     ],
     ids=["html-as-png", "svg-as-png", "svg", "truncated-png", "gif-as-png", "gif"],
 )
-def test_anything_but_a_png_jpeg_or_webp_picture_is_refused(as_admin, category, ledger_snapshot, content, name, message):
+def test_anything_but_a_png_jpeg_or_webp_picture_is_refused(
+    as_admin, category, ledger_snapshot, content, name, message
+):
     before = ledger_snapshot()
     response = as_admin.post(NEW_GIFT, {**gift_data(category), "picture": upload(content, name)})
     assert response.status_code == 400
