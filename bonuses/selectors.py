@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import rules
-from .models import AMOUNT, Account, Allocation, Currency, Entry, Gift, Lot
+from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Gift, Lot
 from .services import FIGURES, _burn_steps, get_currency
 
 ZERO = Decimal("0.00")
@@ -183,6 +183,18 @@ def actors_in_scope(viewer):
     if can_grant(viewer):
         return people.filter(Exists(Entry.objects.filter(actor=OuterRef("pk"), user__department__managers=viewer)))
     return people.none()
+
+
+def batches_in_scope(viewer):
+    """The bulk accruals a viewer may filter the log by: all for administrators, for managers those
+    that reached their departments."""
+    if can_manage(viewer):
+        return Batch.objects.all()
+    if can_grant(viewer):
+        return Batch.objects.filter(
+            Exists(Entry.objects.filter(batch=OuterRef("pk"), user__department__managers=viewer))
+        )
+    return Batch.objects.none()
 
 
 def accrual_table(viewer, currency):

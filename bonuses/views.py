@@ -402,6 +402,7 @@ class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
                 "department": departments,
                 "employee": selectors.all_employees_in_scope(user),
                 "actor": selectors.actors_in_scope(user),
+                "batch": selectors.batches_in_scope(user),
             }
             for name, queryset in choices.items():
                 filterset.filters[name].queryset = queryset

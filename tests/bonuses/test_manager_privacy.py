@@ -197,3 +197,14 @@ def test_a_deactivated_employee_of_the_managers_department_gets_a_message(as_man
     assert response.status_code == 400
     assert response.context["form"].non_field_errors()
     assert ledger_snapshot() == before
+
+
+def test_a_batch_of_another_department_is_not_a_valid_choice(as_manager, world):
+    theirs = services.accrue_many(users=[world["outsider"].pk], amount=3, actor=world["finance_admin"], comment="Q4")
+    ours = services.accrue_many(users=[world["employee"].pk], amount=4, actor=world["administrator"], comment="Q4")
+    response = as_manager.get(LOG, {"batch": theirs.pk})
+    assert response.context["filter"].form.errors == {"batch": [NOT_VALID]}
+    assert list(response.context["table"].data) == []
+    response = as_manager.get(LOG, {"batch": ours.pk})
+    assert response.context["filter"].form.errors == {}
+    assert [entry.user for entry in response.context["table"].data] == [world["employee"]]
