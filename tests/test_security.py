@@ -257,6 +257,6 @@ def test_media_keeps_its_own_cache_header_for_a_logged_in_user(client, media_fil
     response = client.get("/media/gifts/mug.png")
     assert response.status_code == 200
     assert response["Cache-Control"] == "max-age=86400"
-    response.close()
+    assert b"".join(response.streaming_content) == media_files["mug.png"]  # read to the end: closes the file
     assert client.get("/media/gifts/missing.png").status_code == 404
     assert client.get("/media/gifts/").status_code == 404  # no folder listing
