@@ -29,8 +29,8 @@ PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Employees. Who is not a superuser sees the privileges but cannot change them, may look at a
-    superuser but not change one, and sets the password only of accounts without admin access
-    (their own is changed on the admin's "Change password" page)."""
+    superuser but not change one, and sets the password of their own account and of accounts
+    without admin access only."""
 
     form = EmployeeChangeForm
     add_form = EmployeeCreationForm
