@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# DEBUG is off unless asked for (a deployment that forgets it shows no debug pages); these are
+# development targets, so they turn it on unless the environment says otherwise.
+export DEBUG ?= 1
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-postgres lint format check-migrations bench migrate seed clean

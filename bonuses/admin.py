@@ -3,10 +3,21 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import selectors
 from .models import Account, Batch, Category, Currency, Entry, Gift, Lot, Order, OutgoingEmail, Reservation
+from .shop_forms import GiftForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger, the orders and the outbox: administrators (`bonuses.manage_giftshop`) read them here;
+    nobody adds, changes or deletes a row."""
+
+    def has_view_permission(self, request, obj=None):
+        return selectors.can_manage(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return selectors.can_manage(request.user) or super().has_module_permission(request)
+
     def has_add_permission(self, request):
         return False
 
@@ -71,6 +82,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Gift)
 class GiftAdmin(admin.ModelAdmin):
+    form = GiftForm  # the catalog screen's checks: the price's rules, and only real pictures
     list_display = ("name", "category", "price", "currency", "stock", "is_active")
     list_filter = ("is_active", "category", "currency")
     search_fields = ("name", "description")

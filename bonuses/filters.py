@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from users.models import City, Department, Position, Tag
@@ -85,7 +87,12 @@ class LogFilter(django_filters.FilterSet):
         queryset=Currency.objects.all(), label=_("Currency"), empty_label=_("All currencies")
     )
     actor = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.all(), label=_("Actor"), widget=EmployeeAutocomplete(former_too=True)
+        queryset=get_user_model().objects.all(),
+        label=_("Actor"),
+        # The autocomplete offers who posted entries the viewer may read (a manager: to their departments).
+        widget=EmployeeAutocomplete(
+            attrs={"data-autocomplete": format_lazy("{}?all=1&actors=1", reverse_lazy("bonuses:employee-autocomplete"))}
+        ),
     )
     period_from = CompanyDayFilter(field_name="at", label=_("From"))
     period_to = CompanyDayFilter(field_name="at", until=True, label=_("To"))

@@ -30,7 +30,9 @@ class EmployeeAutocomplete(forms.Select):
         chosen = [str(v) for v in value if v not in (None, "")]
         if not chosen:
             return [(None, [self.create_option(name, "", "", False, 0)], 0)]
-        users = get_user_model().objects.filter(pk__in=[v for v in chosen if v.isdigit()])
+        # Only someone the field may choose is named: any id can be put in a URL.
+        choices = getattr(self.choices, "queryset", get_user_model().objects.none())
+        users = choices.filter(pk__in=[v for v in chosen if v.isdecimal() and int(v) < 2**63])
         options = [
             self.create_option(name, str(u.pk), f"{u.full_name} ({u.email})", True, i) for i, u in enumerate(users)
         ]

@@ -6,12 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, F, FilteredRelation, Q, Sum, Value
+from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import rules
-from .models import AMOUNT, Account, Allocation, Currency, Entry, Gift, Lot
+from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Gift, Lot
 from .services import FIGURES, _burn_steps, get_currency
 
 ZERO = Decimal("0.00")
@@ -161,6 +161,40 @@ def employees_in_scope(viewer):
     if can_grant(viewer):
         return employees.filter(department__managers=viewer)
     return employees.none()
+
+
+def all_employees_in_scope(viewer):
+    """The employees a viewer may read about, deactivated ones too: everyone for administrators,
+    the people of their departments for managers. The log's employees, and whose accrual modal opens."""
+    employees = get_user_model().objects.all()
+    if can_manage(viewer):
+        return employees
+    if can_grant(viewer):
+        return employees.filter(department__managers=viewer)
+    return employees.none()
+
+
+def actors_in_scope(viewer):
+    """The people whose entries a viewer may read in the log's actor filter: anyone for administrators,
+    for managers those who posted entries to their departments."""
+    people = get_user_model().objects.all()
+    if can_manage(viewer):
+        return people
+    if can_grant(viewer):
+        return people.filter(Exists(Entry.objects.filter(actor=OuterRef("pk"), user__department__managers=viewer)))
+    return people.none()
+
+
+def batches_in_scope(viewer):
+    """The bulk accruals a viewer may filter the log by: all for administrators, for managers those
+    that reached their departments."""
+    if can_manage(viewer):
+        return Batch.objects.all()
+    if can_grant(viewer):
+        return Batch.objects.filter(
+            Exists(Entry.objects.filter(batch=OuterRef("pk"), user__department__managers=viewer))
+        )
+    return Batch.objects.none()
 
 
 def accrual_table(viewer, currency):

@@ -1,8 +1,15 @@
 """Forms of the gift shop and of the administrators' catalog and orders screens."""
 
+import uuid
+from io import BytesIO
+from pathlib import Path
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps
 
 from .forms import EmployeeAutocomplete, checked_amount
 from .models import Gift
@@ -46,10 +53,66 @@ class ReturnForm(forms.Form):
     quantity = forms.IntegerField(label=_("Items returned"), min_value=1)
 
 
+class GiftPictureField(forms.ImageField):
+    """A gift's picture: PNG, JPEG or WebP, known by its content (Pillow), at most 5 MB and 40 megapixels.
+
+    What is stored is what Pillow re-encoded from the pixels: no metadata (the camera's place and
+    time), nothing hidden after the picture, and a name with the extension of what it is. The
+    uploaded name and content type say nothing: anyone can write them.
+    """
+
+    FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
+    MAX_BYTES = 5 * 1024 * 1024
+    MAX_PIXELS = 40_000_000
+    default_validators = []  # the extension of the upload's name is not checked: the content is
+    default_error_messages = {
+        "invalid_image": _("Upload a PNG, JPEG or WebP picture. This file is not a picture, or it is damaged."),
+        "wrong_kind": _("Upload a PNG, JPEG or WebP picture, not %(kind)s."),
+        "too_large": _("The picture is larger than 5 MB."),
+        "too_many_pixels": _("The picture has more than 40 megapixels."),
+    }
+
+    def to_python(self, data):
+        if data not in self.empty_values and getattr(data, "size", 0) > self.MAX_BYTES:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        upload = super().to_python(data)  # Pillow's verify(): a picture of some kind, undamaged
+        if upload is None:
+            return None
+        kind = upload.image.format
+        if kind not in self.FORMATS:
+            raise forms.ValidationError(self.error_messages["wrong_kind"], code="wrong_kind", params={"kind": kind})
+        width, height = upload.image.size
+        if width * height > self.MAX_PIXELS:
+            raise forms.ValidationError(self.error_messages["too_many_pixels"], code="too_many_pixels")
+        try:
+            content = self.re_encode(upload, kind)
+        except Exception as error:  # Pillow's errors have no common class; decoding is what failed
+            raise forms.ValidationError(self.error_messages["invalid_image"], code="invalid_image") from error
+        stem = slugify(Path(upload.name or "").stem)[:60] or "picture"
+        return ContentFile(content, name=f"{stem}-{uuid.uuid4().hex[:8]}{self.FORMATS[kind]}")
+
+    @staticmethod
+    def re_encode(upload, kind: str) -> bytes:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.load()
+            # The orientation lives in the metadata that is dropped: turn the pixels instead.
+            pixels = ImageOps.exif_transpose(image)
+        if kind == "JPEG" and pixels.mode not in ("L", "RGB", "CMYK"):
+            pixels = pixels.convert("RGB")
+        elif kind == "WEBP" and pixels.mode not in ("RGB", "RGBA"):
+            pixels = pixels.convert("RGBA" if "A" in pixels.getbands() else "RGB")
+        out = BytesIO()
+        options = {"quality": 90} if kind in ("JPEG", "WEBP") else {"optimize": True}
+        pixels.save(out, kind, **options)  # no exif, icc_profile or text chunks: only the pixels
+        return out.getvalue()
+
+
 class GiftForm(forms.ModelForm):
     class Meta:
         model = Gift
         fields = ["name", "category", "description", "picture", "price", "currency", "stock", "is_active"]
+        field_classes = {"picture": GiftPictureField}
 
     def clean(self):
         data = super().clean()

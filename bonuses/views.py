@@ -161,8 +161,8 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
 
     def employee(self):
         employee = get_object_or_404(get_user_model(), pk=self.kwargs["pk"])
-        in_scope = selectors.employees_in_scope(self.request.user).filter(pk=employee.pk).exists()
-        if employee.is_active and not in_scope:
+        # Deactivated or not: a manager opens the modal only of the people of their departments.
+        if not selectors.all_employees_in_scope(self.request.user).filter(pk=employee.pk).exists():
             raise PermissionDenied(_("You may not grant bonuses to this employee."))
         return employee
 
@@ -376,8 +376,10 @@ class EmployeeAutocompleteView(GrantorRequiredMixin, View):
         if len(query) < 2:
             return JsonResponse({"results": []})
         employees = selectors.employees_in_scope(request.user)
-        if request.GET.get("all") == "1" and selectors.can_manage(request.user):
-            employees = get_user_model().objects.all()  # the log filters by former employees too
+        if request.GET.get("actors") == "1":  # the log's actor filter
+            employees = selectors.actors_in_scope(request.user)
+        elif request.GET.get("all") == "1":  # the log filters by former employees too
+            employees = selectors.all_employees_in_scope(request.user)
         found = selectors.search_employees(employees, query)[:20]
         return JsonResponse({"results": [{"id": u.pk, "text": f"{u.full_name} ({u.email})"} for u in found]})
 
@@ -394,9 +396,17 @@ class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
         departments = manager_departments(self.request.user)
-        if departments is not None:
-            filterset.filters["department"].queryset = departments
-            filterset.form.fields["department"].queryset = departments
+        if departments is not None:  # a manager chooses only among their departments' people
+            user = self.request.user
+            choices = {
+                "department": departments,
+                "employee": selectors.all_employees_in_scope(user),
+                "actor": selectors.actors_in_scope(user),
+                "batch": selectors.batches_in_scope(user),
+            }
+            for name, queryset in choices.items():
+                filterset.filters[name].queryset = queryset
+                filterset.form.fields[name].queryset = queryset
         return filterset
 
     def get(self, request, *args, **kwargs):

@@ -1,8 +1,10 @@
 """Settings for the gift-shop bonuses project, read from the environment.
 
 Every setting a deployment changes comes from an environment variable (see README.md,
-"Configuration"). The defaults suit a developer's machine: SQLite under var/, DEBUG on.
-With DEBUG=0 the settings are secure by default and `manage.py check --deploy` is clean.
+"Configuration"). DEBUG is off unless DEBUG=1 says otherwise, so a deployment that forgets it
+shows no debug pages; then the settings are secure by default, require SECRET_KEY and
+ALLOWED_HOSTS, and `manage.py check --deploy` is clean. The Makefile's development targets
+and the tests (tests/settings.py) turn DEBUG on; with it, SQLite under var/ and a development key.
 """
 
 import os
@@ -29,12 +31,14 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (DEBUG=1 for development; the Makefile's targets set it)."
+        )
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -69,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "giftshop.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -134,21 +139,32 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A login lasts a working day (SESSION_COOKIE_AGE seconds, 10 hours by default) and ends when
+# the browser closes, whichever comes first.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(10 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Login throttling: AXES_FAILURE_LIMIT failed attempts for one e-mail from one address lock
 # that combination out for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The login form posts the e-mail in the field Django names "username".
+# The login form posts the e-mail in the field Django names "username"; logging in ignores its
+# letter case, so axes counts every spelling of one address as that address.
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "giftshop.auth.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
-# Behind a proxy, the client address is in X-Forwarded-For; trust it only when told to.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("BEHIND_PROXY", False) else ["REMOTE_ADDR"]
-)
+# The client's address, read by django-ipware. Without a proxy it is the connection's address and
+# X-Forwarded-For, which anybody can send, is ignored. BEHIND_PROXY=1 trusts exactly one proxy:
+# it appends the address it saw to X-Forwarded-For, so the right-most entry is the client's and
+# whatever the client wrote before it is ignored (in ipware's terms: no proxy entry after the
+# client, at least that many, bad entries skipped). Without that header the address is unknown.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
+AXES_IPWARE_PROXY_COUNT = 0 if BEHIND_PROXY else None
+IPWARE_STRICT = False
 
 # Internationalisation. TIME_ZONE is the company's time zone: every day boundary of the
 # ledger (activation from 00:00, expiry through 23:59:59) is taken in it.
@@ -204,7 +220,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("BEHIND_PROXY", False):
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy: scripts and styles only from our own static files, no inline script.

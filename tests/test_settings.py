@@ -1,7 +1,10 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
@@ -12,7 +15,8 @@ PRODUCTION = {
 
 
 def run_check(extra_env: dict) -> subprocess.CompletedProcess:
-    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # The project's settings as a deployment reads them (not tests/settings.py, which turns DEBUG on).
+    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(extra_env)
     return subprocess.run(
@@ -56,3 +60,22 @@ def test_sqlite_file_opens_in_wal_mode_with_immediate_transactions(tmp_path):
         [sys.executable, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.stdout.split() == ["wal", "IMMEDIATE"], result.stderr
+
+
+def test_the_makefiles_development_targets_turn_debug_on():
+    # DEBUG is off unless asked for; a newcomer's `make check-migrations` (like `make run`) must not
+    # stop at "SECRET_KEY must be set".
+    if not (ROOT / ".venv" / "bin" / "python").exists() or shutil.which("make") is None:
+        pytest.skip("needs make and the project's .venv")
+    unset = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/bin/.installed-runtime", "check-migrations"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from .models import City, Department, Position, Tag, User
@@ -18,8 +20,18 @@ class EmployeeChangeForm(UserChangeForm):
         fields = "__all__"
 
 
+# What makes an account powerful. Only a superuser gives or takes it: an administrator (the group,
+# with users.change_user) edits employees, and would otherwise make anyone, themselves included,
+# a superuser. is_staff is among them: it opens the admin, and only with groups it is a role.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Employees. Who is not a superuser sees the privileges but cannot change them, may look at a
+    superuser but not change one, and sets the password of their own account and of accounts
+    without admin access only."""
+
     form = EmployeeChangeForm
     add_form = EmployeeCreationForm
     ordering = ("full_name",)
@@ -37,6 +49,28 @@ class UserAdmin(DjangoUserAdmin):
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else (*fields, *PRIVILEGE_FIELDS)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting a fellow administrator's password would be logging in as them: every rule that
+        # wants "another administrator" (approvals) would be void.
+        user = self.get_object(request, unquote(id))
+        if user is not None and user.is_staff and user != request.user and not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
 
 class NamedAdmin(admin.ModelAdmin):
