@@ -13,6 +13,7 @@ from django_filters.views import FilterView
 from . import exports, selectors, shop
 from .exceptions import BonusError
 from .filters import OrderFilter
+from .forms import parse_id
 from .models import Category, Entry, Gift, Order
 from .shop_forms import DeskOrderForm, GiftForm, OrderForm, ReturnForm
 from .tables import MyHistoryTable, OrderTable
@@ -25,8 +26,8 @@ class ShopView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         params = self.request.GET
-        raw = params.get("category", "")
-        category = Category.objects.filter(pk=raw).first() if raw.isdigit() else None
+        pk = parse_id(params.get("category", ""))
+        category = Category.objects.filter(pk=pk).first() if pk else None
         gifts = selectors.shop_gifts(
             self.request.user, category=category, query=params.get("q", "").strip(), sort=params.get("sort", ""),
             affordable=params.get("affordable") == "1",
