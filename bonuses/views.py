@@ -258,8 +258,9 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
             "filters": data["filters"],
         }
         form = BulkAccrualForm(currency=self.get_currency(), initial=initial)
-        for error in selection.errors.get("employees", []):
-            form.add_error(None, error)
+        if not valid:  # a forged selection: the modal opens for nobody and says why
+            form.cleaned_data = {}  # what `add_error` needs of a form that was not submitted
+            form.add_error(None, [error for errors in selection.errors.values() for error in errors])
         return self.render_form(form, ids, status=200 if valid else INVALID)
 
     def post(self, request):
