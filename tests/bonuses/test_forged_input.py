@@ -317,10 +317,10 @@ def test_a_forged_available_balance_query_shows_no_figure(as_admin, world):
     assert response.status_code == 200 and 'data-available="95.00"' in response.content.decode()
 
 
-@pytest.mark.parametrize("page", ["9" * 30, "²", "-1", "2147483648", "abc"])
-def test_a_forged_page_number_shows_the_first_page(as_admin, world, page):
+@pytest.mark.parametrize("number", ["9" * 30, "²", "-1", "2147483648", "abc"])
+def test_a_forged_page_number_shows_the_first_page(as_admin, world, number):
     for url in ("/bonuses/accrual/", "/bonuses/log/", "/bonuses/orders/", "/account/balance/"):
-        response = as_admin.get(url, {"page": page})
+        response = as_admin.get(url, {"page": number})
         assert response.status_code == 200, url
         assert response.context["table"].page.number == 1, url
 
