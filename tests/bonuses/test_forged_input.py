@@ -125,14 +125,13 @@ def test_the_modal_posts_the_currency_it_shows(as_admin, employee, stars):
 # The recipients of a bulk accrual -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "selection",
-    [*FORGED.values(), "1,,2,x", "1;2", "1.5", "0"],
-    ids=[*FORGED.keys(), "one bad part", "semicolons", "fraction", "zero"],
-)
+# An unknown id is well formed: the service refuses it with its message (test_views.py).
+MALFORMED = {**{k: v for k, v in FORGED.items() if k != "unknown"}, "one bad part": "1,,2,x", "semicolons": "1;2"}
+MALFORMED.update({"fraction": "1.5", "zero": "0"})
+
+
+@pytest.mark.parametrize("selection", MALFORMED.values(), ids=MALFORMED.keys())
 def test_a_forged_bulk_selection_is_refused_and_nothing_changes(as_admin, employee, ledger_snapshot, selection):
-    if selection == "999999":
-        pytest.skip("an unknown id is well formed: the service refuses it (test_views.py)")
     before = ledger_snapshot()
     response = post_bulk(as_admin, [employee.pk, selection])
     assert response.status_code == 400
@@ -276,7 +275,8 @@ def test_a_forged_query_parameter_is_a_4xx_or_ignored(as_admin, world, ledger_sn
     answers = {}
     for name, value in FORGED.items():
         response = as_admin.get(f"{url}{'&' if '?' in url else '?'}{parameter}={value}")
-        response.close()  # an export streams from a temporary file
+        if response.streaming:  # an export: read it to the end, which closes its temporary file
+            b"".join(response.streaming_content)
         answers[name] = response.status_code
     assert {name: status for name, status in answers.items() if status not in (200, 400, 404)} == {}
     assert ledger_snapshot() == before
