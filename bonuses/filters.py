@@ -5,6 +5,7 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from users.models import City, Department, Position, Tag
 
 from . import rules
-from .forms import EmployeeAutocomplete
+from .forms import EmployeeAutocomplete, parse_id
 from .models import Batch, Currency, Entry, Gift, Order
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -35,16 +36,28 @@ class CompanyDayFilter(django_filters.DateFilter):
         return queryset.filter(**{f"{self.field_name}__gte": rules.start_of_day(value)})
 
 
+class ModelMultipleIdsField(django_filters.fields.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        # Before any query: SQLite cannot bind a 30-digit integer, and "²" passes str.isdigit.
+        for pk in value:
+            if parse_id(pk) is None:
+                error = self.error_messages["invalid_pk_value"]
+                raise ValidationError(error, code="invalid_pk_value", params={"pk": pk})
+        return super()._check_values(value)
+
+
+class ModelMultipleIdsFilter(django_filters.ModelMultipleChoiceFilter):
+    """A choice of several rows by id, refusing whatever is not an id."""
+
+    field_class = ModelMultipleIdsField
+
+
 class EmployeeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    department = django_filters.ModelMultipleChoiceFilter(
-        queryset=Department.objects.all(), label=_("Department"), distinct=False
-    )
-    city = django_filters.ModelMultipleChoiceFilter(queryset=City.objects.all(), label=_("City"), distinct=False)
-    position = django_filters.ModelMultipleChoiceFilter(
-        queryset=Position.objects.all(), label=_("Position"), distinct=False
-    )
-    tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(), label=_("Tags"), distinct=True)
+    department = ModelMultipleIdsFilter(queryset=Department.objects.all(), label=_("Department"), distinct=False)
+    city = ModelMultipleIdsFilter(queryset=City.objects.all(), label=_("City"), distinct=False)
+    position = ModelMultipleIdsFilter(queryset=Position.objects.all(), label=_("Position"), distinct=False)
+    tags = ModelMultipleIdsFilter(queryset=Tag.objects.all(), label=_("Tags"), distinct=True)
     balance_min = django_filters.NumberFilter(field_name="balance", lookup_expr="gte", label=_("Balance from"))
     balance_max = django_filters.NumberFilter(field_name="balance", lookup_expr="lte", label=_("Balance to"))
     hired_after = django_filters.DateFilter(
@@ -79,7 +92,7 @@ class LogFilter(django_filters.FilterSet):
         label=_("Employee"),
         widget=EmployeeAutocomplete(former_too=True),
     )
-    department = django_filters.ModelMultipleChoiceFilter(
+    department = ModelMultipleIdsFilter(
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
     )
     kind = django_filters.MultipleChoiceFilter(choices=Entry.Kind.choices, label=_("Event types"))
@@ -113,7 +126,7 @@ class OrderFilter(django_filters.FilterSet):
         label=_("Employee"),
         widget=EmployeeAutocomplete(former_too=True),
     )
-    department = django_filters.ModelMultipleChoiceFilter(
+    department = ModelMultipleIdsFilter(
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
     )
     gift = django_filters.ModelChoiceFilter(queryset=Gift.objects.all(), label=_("Gift"), empty_label=_("All gifts"))

@@ -9,12 +9,46 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import rules
+from . import rules, services
 from .exceptions import InvalidAmount, InvalidSettings
 from .models import Currency
 from .rules import MAX_COMMENT
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+MAX_ID = 2**63 - 1  # the largest id a database column holds (SQLite's INTEGER, PostgreSQL's bigint)
+
+
+def parse_id(value) -> int | None:
+    """An id as written in a URL or a form: ASCII digits within the range of an id column, else None.
+
+    `str.isdigit` also accepts "²" and other scripts' digits, and SQLite cannot bind an integer
+    beyond 64 bits: a forged value must never reach a query.
+    """
+    text = str(value).strip()
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) and 0 < int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
+class EmployeeIdsField(forms.Field):
+    """The bulk form's hidden `employees` input: comma-separated ids, as a sorted list of distinct ids.
+
+    Who they are (unknown, inactive, outside the viewer's scope) is for `selectors.bulk_recipients`
+    and the service to say; this field only refuses what is not a list of ids.
+    """
+
+    widget = forms.HiddenInput
+    default_error_messages = {"invalid": _("The selection is not valid.")}
+
+    def prepare_value(self, value):
+        return ",".join(map(str, value)) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value) -> list[int]:
+        parts = [part.strip() for part in str(value or "").split(",") if part.strip()]
+        ids = [parse_id(part) for part in parts]
+        if None in ids:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return sorted(set(ids))
 
 
 class EmployeeAutocomplete(forms.Select):
@@ -32,7 +66,7 @@ class EmployeeAutocomplete(forms.Select):
             return [(None, [self.create_option(name, "", "", False, 0)], 0)]
         # Only someone the field may choose is named: any id can be put in a URL.
         choices = getattr(self.choices, "queryset", get_user_model().objects.none())
-        users = choices.filter(pk__in=[v for v in chosen if v.isdecimal() and int(v) < 2**63])
+        users = choices.filter(pk__in=[pk for pk in map(parse_id, chosen) if pk])
         options = [
             self.create_option(name, str(u.pk), f"{u.full_name} ({u.email})", True, i) for i, u in enumerate(users)
         ]
@@ -64,6 +98,13 @@ class IdempotentForm(forms.Form):
 
 
 class AccrualForm(IdempotentForm):
+    # The table's currency, posted back by the modal; empty means the default currency.
+    currency = forms.ModelChoiceField(
+        queryset=Currency.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("The currency is not valid: open the form again.")},
+    )
     amount = forms.DecimalField(label=_("Amount"), min_value=0.01, decimal_places=2, max_digits=14)
     comment = forms.CharField(
         label=_("Comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3})
@@ -76,9 +117,18 @@ class AccrualForm(IdempotentForm):
 
     def __init__(self, *args, currency: Currency, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("currency", currency.pk)
+        self.use_currency(currency)
+
+    def use_currency(self, currency: Currency) -> None:
         self.currency = currency
         if currency.whole_numbers:
             self.fields["amount"].widget.attrs["step"] = "1"
+
+    def clean_currency(self):
+        # Cleaned before the amount, whose rules (whole numbers) are the chosen currency's.
+        self.use_currency(self.cleaned_data["currency"] or services.get_currency())
+        return self.currency
 
     def clean_amount(self):
         return checked_amount(self.cleaned_data["amount"], self.currency)
@@ -94,17 +144,25 @@ class AccrualForm(IdempotentForm):
         return {name: data[name] for name in ("amount", "comment", "expires_on", "lifetime_days", "activates_on")}
 
 
-class BulkAccrualForm(AccrualForm):
-    employees = forms.CharField(widget=forms.HiddenInput, required=False)  # comma-separated ids
+class BulkSelectionForm(forms.Form):
+    """Who a bulk accrual goes to: the rows checked in the table, or every employee matching its filter."""
+
+    employees = EmployeeIdsField(required=False)  # comma-separated ids
     select_all = forms.BooleanField(widget=forms.HiddenInput, required=False)
     filters = forms.CharField(widget=forms.HiddenInput, required=False)  # the table's query string
 
-    def clean_employees(self):
-        raw = self.cleaned_data["employees"]
-        try:
-            return sorted({int(part) for part in raw.split(",") if part.strip()})
-        except ValueError:
-            raise forms.ValidationError(_("The selection is not valid.")) from None
+    def selection(self) -> dict:
+        """The keyword arguments of `selectors.bulk_recipients`; a refused field selects nobody."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "employees": data.get("employees") or [],
+            "select_all": data.get("select_all", False),
+            "filters": data.get("filters", ""),
+        }
+
+
+class BulkAccrualForm(BulkSelectionForm, AccrualForm):
+    pass
 
 
 class WriteOffForm(IdempotentForm):
@@ -191,6 +249,13 @@ def stored_steps(currency: Currency) -> list[dict]:
     """The steps the editor starts from: the stored ones (what the admin's JSON field may hold), else the default."""
     steps = currency.burn_steps if isinstance(currency.burn_steps, list) else []
     return [step for step in steps if isinstance(step, dict)] or rules.DEFAULT_BURN_STEPS
+
+
+class AvailableBalanceForm(forms.Form):
+    """The query of the write-off form's "Available bonuses" figure."""
+
+    employee = forms.ModelChoiceField(queryset=get_user_model().objects.all(), required=False)
+    currency = forms.ModelChoiceField(queryset=Currency.objects.all(), required=False)
 
 
 class CurrencySettingsForm(forms.ModelForm):

@@ -6,11 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from users.models import Department
 
 from . import rules
+from .filters import EmployeeFilter
 from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Gift, Lot
 from .services import FIGURES, _burn_steps, get_currency
 
@@ -195,6 +201,34 @@ def batches_in_scope(viewer):
             Exists(Entry.objects.filter(batch=OuterRef("pk"), user__department__managers=viewer))
         )
     return Batch.objects.none()
+
+
+def managed_departments(viewer):
+    """None for administrators (every department), else the departments the viewer manages."""
+    return None if can_manage(viewer) else Department.objects.filter(managers=viewer)
+
+
+def bulk_recipients(viewer, *, currency, employees: list[int], select_all: bool, filters: str) -> list[int]:
+    """Who receives a bulk accrual (the bulk form's cleaned selection), as sorted ids.
+
+    `select_all`: every employee of the accrual table matching its filter (`filters`, the table's query
+    string), within the viewer's scope. Otherwise the chosen `employees`: PermissionDenied if any is an
+    active employee outside the viewer's scope; unknown or inactive ones stay in, for the service to refuse
+    with its message.
+    """
+    departments = managed_departments(viewer)
+    if select_all:
+        query = QueryDict(filters)
+        asked = {value for value in query.getlist("department") if value}
+        if departments is not None and asked - {str(pk) for pk in departments.values_list("pk", flat=True)}:
+            raise PermissionDenied(_("You may not grant bonuses to other departments."))
+        filterset = EmployeeFilter(query, queryset=accrual_table(viewer, currency), departments=departments)
+        return sorted(filterset.qs.values_list("pk", flat=True)) if filterset.is_valid() else []
+    in_scope = set(employees_in_scope(viewer).filter(pk__in=employees).values_list("pk", flat=True))
+    outside = set(employees) - in_scope
+    if outside and get_user_model().objects.filter(pk__in=outside, is_active=True).exists():
+        raise PermissionDenied(_("You may not grant bonuses to some of these employees."))
+    return employees
 
 
 def accrual_table(viewer, currency):

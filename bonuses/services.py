@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import bulk, exceptions, notifications, rules
-from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
+from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Order, Reservation
 
 BATCH_SIZE = 5000  # ids per statement (an IN list), and accounts per transaction of a full settlement
 ACCRUAL_KINDS = {
@@ -110,9 +110,15 @@ def _payload_hash(operation: str, payload: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Callable):
-    """Run `run()` once per (actor, key): a repeat returns the first result or its refusal again."""
+def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Callable, *, check: Callable | None = None):
+    """Run `run()` once per (actor, key): a repeat returns the first result or its refusal again.
+
+    `check()`, if given, runs first and outside `run()`'s transaction: what it writes stays even when it
+    refuses (a wrong confirmation code counts), and a repeat of the key does not run it again.
+    """
     if not key:
+        if check is not None:
+            check()
         with transaction.atomic():
             return run()
     if actor is None:
@@ -125,13 +131,15 @@ def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Call
                 record = IdempotencyKey.objects.create(actor=actor, key=key, operation=operation, payload_hash=digest)
         except IntegrityError:
             # Someone used the key first (on PostgreSQL we waited for their commit): replay it.
-            record = IdempotencyKey.objects.select_related("entry", "batch").get(actor=actor, key=key)
+            record = IdempotencyKey.objects.select_related("entry", "batch", "order").get(actor=actor, key=key)
             if record.payload_hash != digest:
                 raise exceptions.IdempotencyConflict() from None
             if record.error_class:
                 raise getattr(exceptions, record.error_class, exceptions.BonusError)(record.error_message) from None
-            return record.entry or record.batch
+            return record.entry or record.batch or record.order
         try:
+            if check is not None:
+                check()
             with transaction.atomic():
                 result = run()
         except exceptions.BonusError as exc:
@@ -140,11 +148,9 @@ def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Call
             record.save(update_fields=["error_class", "error_message"])
             error = exc
         else:
-            if isinstance(result, Batch):
-                record.batch = result
-            else:
-                record.entry = result
-            record.save(update_fields=["entry", "batch"])
+            field = "batch" if isinstance(result, Batch) else "order" if isinstance(result, Order) else "entry"
+            setattr(record, field, result)
+            record.save(update_fields=[field])
             return result
     raise error
 

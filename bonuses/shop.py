@@ -50,24 +50,31 @@ def _now(at: datetime | None) -> datetime:
 
 def place_order(
     *, user, gift: Gift, quantity: int, actor=None, pickup_office: str = "", delivery_comment: str = "",
-    code: str | None = None, at: datetime | None = None,
+    code: str | None = None, idempotency_key: str | None = None, at: datetime | None = None,
 ) -> Order:  # fmt: skip
     """Reserve the stock and the points of an order in one transaction.
 
     An administrator ordering on an employee's behalf (at the gift desk) needs the code sent to the
     employee when the gift's currency requires confirmation; without it nothing is reserved.
+
+    With an `idempotency_key` (made when the order form is shown), a repeat of the same request by the
+    same actor is a no-op: it returns the first order, or the first refusal again, without checking a
+    code, reserving points or taking stock a second time.
     """
     actor = actor or user
     if not isinstance(quantity, int) or quantity < 1:
         raise OrderError(_("Order at least one."))
     delivery_comment = rules.clean_comment(delivery_comment)
     confirming = Gift.objects.filter(pk=gift.pk).values_list("currency__requires_confirmation", flat=True).first()
-    confirmation = None
-    if actor.pk != user.pk and confirming:
-        confirmation = _check_code(user=user, code=code or "", at=at)  # outside the order: a wrong code counts
-    with transaction.atomic():
+    confirmation = []
+
+    def check():  # outside the order's transaction: a wrong code counts even though the order is refused
+        if actor.pk != user.pk and confirming:
+            confirmation.append(_check_code(user=user, code=code or "", at=at))
+
+    def run():
         if confirmation:
-            _use_code(confirmation, _now(at))  # used only if the order is placed
+            _use_code(confirmation[0], _now(at))  # used only if the order is placed
         locked = Gift.objects.select_for_update(of=("self",)).select_related("currency").get(pk=gift.pk)
         if not locked.is_active:
             raise OrderError(_("This gift is no longer available."))
@@ -93,6 +100,13 @@ def place_order(
             locked.save(update_fields=["stock"])
         notifications.order_changed(order, "placed")
         return order
+
+    # The code is no part of what identifies the request: it is kept nowhere but in its salted hash.
+    payload = {
+        "user": user.pk, "gift": gift.pk, "quantity": quantity, "pickup_office": pickup_office,
+        "delivery_comment": delivery_comment,
+    }  # fmt: skip
+    return services._idempotent(actor, idempotency_key, "place_order", payload, run, check=check)
 
 
 def _locked_order(order: Order, *allowed: str) -> Order:
@@ -182,7 +196,7 @@ def send_code(*, user, at: datetime | None = None) -> None:
     """Send a 6-digit code to the employee (by e-mail; the backend is pluggable, e.g. for SMS)."""
     moment = _now(at)
     with transaction.atomic():
-        _guard(user, moment)
+        guard = _guard(user, moment)
         last = ConfirmationCode.objects.filter(user=user).order_by("-sent_at").first()
         if last and moment < last.sent_at + CODE_RESEND_AFTER:
             wait = math.ceil((last.sent_at + CODE_RESEND_AFTER - moment).total_seconds())
@@ -191,30 +205,54 @@ def send_code(*, user, at: datetime | None = None) -> None:
         ConfirmationCode.objects.create(
             user=user, code_hash=make_password(code), sent_at=moment, expires_at=moment + CODE_LIFETIME
         )
+        guard.wrong_entries = 0  # a new code starts with all its attempts
+        guard.save(update_fields=["wrong_entries"])
         notifications.confirmation_code(user, code)
 
 
 def verify_code(*, user, code: str, at: datetime | None = None) -> None:
-    """Accept the latest unexpired code once; every wrong entry counts, the third blocks for 12 hours."""
+    """Accept the latest unexpired code once; three wrong entries of one code block for 12 hours."""
     _use_code(_check_code(user=user, code=code, at=at), _now(at))
 
 
-def _check_code(*, user, code: str, at: datetime | None = None) -> ConfirmationCode:
-    """The latest unexpired code, if `code` is it; else count the wrong entry (the third blocks) and refuse.
+def _waiting_code(user, moment: datetime) -> ConfirmationCode:
+    """The code to enter now: the latest one sent, unless it is used or expired (then nothing counts)."""
+    latest = ConfirmationCode.objects.filter(user=user).order_by("-sent_at", "-pk").first()
+    if latest is None or latest.used_at is not None:
+        raise CodeError(_("There is no code to enter: send a code to the employee first."))
+    if latest.expires_at <= moment:
+        raise CodeError(_("The code has expired: send a new one."))
+    return latest
 
-    Call it outside any transaction that a refusal would roll back: the count must stay. The code is
-    used (`_use_code`) in the transaction of what it confirms, so a refused order leaves it usable.
+
+def code_attempts_left(*, user, at: datetime | None = None) -> int | None:
+    """How many entries the code waiting for this employee has left; None when no code is waiting."""
+    moment = _now(at)
+    try:
+        _waiting_code(user, moment)
+    except CodeError:
+        return None
+    guard = CodeGuard.objects.filter(user=user).first()
+    if guard and guard.blocked_until and guard.blocked_until > moment:
+        return 0
+    return CODE_MAX_WRONG - (guard.wrong_entries if guard else 0)
+
+
+def _check_code(*, user, code: str, at: datetime | None = None) -> ConfirmationCode:
+    """The code waiting for this employee, if `code` is it; else count the wrong entry and refuse.
+
+    Only entries of a waiting code count (each new code starts with three attempts); with none sent,
+    or the latest one used or expired, the refusal says so and counts nothing. The third wrong entry
+    of one code blocks sending and entering codes for 12 hours. Call it outside any transaction that
+    a refusal would roll back: the count must stay. The code is used (`_use_code`) in the transaction
+    of what it confirms, so a refused order leaves it usable.
     """
     moment = _now(at)
     with transaction.atomic():
         guard = _guard(user, moment)
-        latest = (
-            ConfirmationCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=moment)
-            .order_by("-sent_at")
-            .first()
-        )
+        latest = _waiting_code(user, moment)
         code = (code or "").strip()
-        if latest and code.isdigit() and check_password(code, latest.code_hash):
+        if code.isascii() and code.isdigit() and check_password(code, latest.code_hash):
             return latest
         guard.wrong_entries += 1
         if guard.wrong_entries >= CODE_MAX_WRONG:

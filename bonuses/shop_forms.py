@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
-from .forms import EmployeeAutocomplete, checked_amount
+from .forms import EmployeeAutocomplete, IdempotentForm, checked_amount
 from .models import Gift
 from .rules import MAX_COMMENT
 
@@ -23,13 +23,26 @@ OFFICES = [
 ]
 
 
-class OrderForm(forms.Form):
+class OrderForm(IdempotentForm):
+    """An order in the shop: the form, then a confirmation step; the idempotency key made when the form
+    is first shown goes through both, so that "Place order" pressed twice places one order."""
+
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100, initial=1)
     pickup_office = forms.ChoiceField(label=_("Pick-up office"), choices=OFFICES, required=False)
     delivery_comment = forms.CharField(
         label=_("Delivery comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 2})
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and not self.data.get("idempotency_key") and not self.places_order():
+            self.renew_key()  # a step before the order itself, posted without the form: the key starts here
+
+    def places_order(self) -> bool:
+        """Whether this submission places the order (the confirmation's "Place order"), not a step before."""
+        confirmed = self.fields["confirmed"].to_python(self.data.get(self.add_prefix("confirmed")))
+        return confirmed and self.add_prefix("change") not in self.data
 
 
 class DeskOrderForm(OrderForm):
@@ -47,6 +60,9 @@ class DeskOrderForm(OrderForm):
     )
 
     field_order = ["employee", "gift", "quantity", "pickup_office", "delivery_comment", "code"]
+
+    def places_order(self) -> bool:
+        return "send_code" not in self.data
 
 
 class ReturnForm(forms.Form):

@@ -13,6 +13,7 @@ from django_filters.views import FilterView
 from . import exports, selectors, shop
 from .exceptions import BonusError
 from .filters import OrderFilter
+from .forms import parse_id
 from .models import Category, Entry, Gift, Order
 from .shop_forms import DeskOrderForm, GiftForm, OrderForm, ReturnForm
 from .tables import MyHistoryTable, OrderTable
@@ -25,8 +26,8 @@ class ShopView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         params = self.request.GET
-        raw = params.get("category", "")
-        category = Category.objects.filter(pk=raw).first() if raw.isdigit() else None
+        pk = parse_id(params.get("category", ""))
+        category = Category.objects.filter(pk=pk).first() if pk else None
         gifts = selectors.shop_gifts(
             self.request.user, category=category, query=params.get("q", "").strip(), sort=params.get("sort", ""),
             affordable=params.get("affordable") == "1",
@@ -62,6 +63,7 @@ class OrderCreateView(LoginRequiredMixin, FormView):
             order = shop.place_order(
                 user=self.request.user, gift=self.gift, quantity=data["quantity"],
                 pickup_office=data["pickup_office"], delivery_comment=data["delivery_comment"],
+                idempotency_key=data["idempotency_key"],
             )  # fmt: skip
         except BonusError as error:
             form.add_error(None, error.message)
@@ -71,6 +73,7 @@ class OrderCreateView(LoginRequiredMixin, FormView):
         return redirect("shop-orders")
 
     def form_invalid(self, form):
+        form.renew_key()  # the corrected order is a new request
         return self.render_to_response(self.get_context_data(form=form), status=INVALID)
 
     def get_context_data(self, **kwargs):
@@ -197,6 +200,7 @@ class DeskOrderCreateView(AdministratorRequiredMixin, FormView):
             order = shop.place_order(
                 user=employee, gift=gift, quantity=data["quantity"], actor=self.request.user, code=data["code"],
                 pickup_office=data["pickup_office"], delivery_comment=data["delivery_comment"],
+                idempotency_key=data["idempotency_key"],
             )  # fmt: skip
         except BonusError as error:
             form.add_error(None, error.message)
@@ -206,7 +210,17 @@ class DeskOrderCreateView(AdministratorRequiredMixin, FormView):
         return redirect("bonuses:order-list")
 
     def form_invalid(self, form):
+        form.renew_key()  # the corrected order is a new request
         return self.render_to_response(self.get_context_data(form=form), status=INVALID)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        employee = form.cleaned_data.get("employee") if form.is_bound and hasattr(form, "cleaned_data") else None
+        # After a wrong entry, how many the code the employee holds has left.
+        left = shop.code_attempts_left(user=employee) if employee else None
+        context["attempts_left"] = left if left is not None and 0 < left < shop.CODE_MAX_WRONG else None
+        return context
 
 
 class GiftListView(AdministratorRequiredMixin, ListView):

@@ -6,7 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Min
-from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -17,12 +17,18 @@ from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
 
-from users.models import Department
-
 from . import exports, selectors, services
 from .exceptions import BonusError
 from .filters import EmployeeFilter, LogFilter
-from .forms import AccrualForm, BulkAccrualForm, CurrencySettingsForm, WriteOffForm
+from .forms import (
+    AccrualForm,
+    AvailableBalanceForm,
+    BulkAccrualForm,
+    BulkSelectionForm,
+    CurrencySettingsForm,
+    WriteOffForm,
+    parse_id,
+)
 from .models import Currency, Entry
 from .tables import AccrualTable, LogTable
 
@@ -45,17 +51,22 @@ class GrantorRequiredMixin(AdministratorRequiredMixin):
 
 
 class CurrencyMixin:
+    """The currency a screen shows, from its URL; an unknown one shows the default currency.
+
+    A POST never goes by this: its currency is the form's cleaned `currency` field.
+    """
+
     def get_currency(self) -> Currency:
         if not hasattr(self, "_currency"):
-            raw = self.request.POST.get("currency") or self.request.GET.get("currency")
-            currency = Currency.objects.filter(pk=raw).first() if raw and str(raw).isdigit() else None
+            pk = parse_id(self.request.GET.get("currency", ""))
+            currency = Currency.objects.filter(pk=pk).first() if pk else None
             self._currency = currency or services.get_currency()
         return self._currency
 
 
 def manager_departments(user):
     """None for administrators (every department), else the departments the manager manages."""
-    return None if selectors.can_manage(user) else Department.objects.filter(managers=user)
+    return selectors.managed_departments(user)
 
 
 def safe_next(request, fallback: str) -> str:
@@ -92,10 +103,11 @@ class BoundedTableMixin(SingleTableMixin):
         table = RequestConfig(self.request, paginate=False).configure(
             self.get_table_class()(data=self.get_table_data(), **kwargs)
         )
-        page = self.request.GET.get("page", "")
+        page = parse_id(self.request.GET.get("page", ""))
         pagination = self.get_table_pagination(table)
         try:
-            table.paginate(page=int(page) if page.isdigit() else 1, **pagination)
+            # Beyond 2**31 pages the offset would not fit the database's integers; no table is that long.
+            table.paginate(page=page if page and page < 2**31 else 1, **pagination)
         except (EmptyPage, PageNotAnInteger):
             table.paginate(page=1, **pagination)
         return table
@@ -118,8 +130,8 @@ class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, F
         return {"currency": self.get_currency()}
 
     def get_table_pagination(self, table):
-        per_page = self.request.GET.get("per_page", "")
-        return {"per_page": int(per_page) if per_page.isdigit() and int(per_page) in PAGE_SIZES else PAGE_SIZES[0]}
+        per_page = parse_id(self.request.GET.get("per_page", ""))
+        return {"per_page": per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]}
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "xlsx":
@@ -172,7 +184,7 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
         context = {
             "employee": employee,
             "form": form,
-            "currency": self.get_currency(),
+            "currency": form.currency,
             "next": safe_next(self.request, reverse("bonuses:accrual-list")),
         }
         return render(self.request, self.template_name, context, status=status)
@@ -181,9 +193,10 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
         return self.render_form(self.employee(), AccrualForm(currency=self.get_currency()))
 
     def post(self, request, pk):
-        employee, currency = self.employee(), self.get_currency()
-        form = AccrualForm(request.POST, currency=currency)
+        employee = self.employee()
+        form = AccrualForm(request.POST, currency=self.get_currency())
         if form.is_valid():
+            currency = form.cleaned_data["currency"]
             try:
                 entry = services.accrue(
                     user=employee,
@@ -219,34 +232,9 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
 
     template_name = "bonuses/partials/accrual_bulk_form.html"
 
-    def recipients(self, data):
-        """The employees a bulk accrual goes to; refuses (403) anyone outside the viewer's scope."""
-        scope = selectors.employees_in_scope(self.request.user)
-        if data.get("select_all") in ("1", "true", "True", True):
-            filters = QueryDict(data.get("filters", ""))
-            departments = manager_departments(self.request.user)
-            asked = {value for value in filters.getlist("department") if value.isdigit()}
-            if departments is not None and asked - {str(pk) for pk in departments.values_list("pk", flat=True)}:
-                raise PermissionDenied(_("You may not grant bonuses to other departments."))
-            filterset = EmployeeFilter(
-                filters,
-                queryset=selectors.accrual_table(self.request.user, self.get_currency()),
-                departments=manager_departments(self.request.user),
-            )
-            return sorted(filterset.qs.values_list("pk", flat=True)) if filterset.is_valid() else []
-        try:
-            ids = sorted({int(part) for part in str(data.get("employees", "")).split(",") if part.strip()})
-        except ValueError:
-            return []
-        allowed = set(scope.filter(pk__in=ids).values_list("pk", flat=True))
-        if set(ids) - allowed:
-            inactive_or_unknown = set(ids) - set(
-                get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True)
-            )
-            if set(ids) - allowed - inactive_or_unknown:
-                raise PermissionDenied(_("You may not grant bonuses to some of these employees."))
-            return ids  # the service refuses inactive or unknown employees with a message
-        return ids
+    def recipients(self, form, currency) -> list[int]:
+        """The ids of the form's selection; PermissionDenied (403) for anyone outside the viewer's scope."""
+        return selectors.bulk_recipients(self.request.user, currency=currency, **form.selection())
 
     def render_form(self, form, ids, status=200):
         if status == INVALID:
@@ -254,25 +242,33 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
         context = {
             "form": form,
             "count": len(ids),
-            "currency": self.get_currency(),
+            "currency": form.currency,
             "next": safe_next(self.request, reverse("bonuses:accrual-list")),
         }
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request):
-        ids = self.recipients(request.GET)
+        selection = BulkSelectionForm(request.GET)
+        valid = selection.is_valid()
+        ids = self.recipients(selection, self.get_currency())
+        data = selection.selection()
         initial = {
-            "employees": ",".join(map(str, ids)) if request.GET.get("select_all") != "1" else "",
-            "select_all": request.GET.get("select_all") == "1",
-            "filters": request.GET.get("filters", ""),
+            "employees": "" if data["select_all"] else ",".join(map(str, ids)),
+            "select_all": data["select_all"],
+            "filters": data["filters"],
         }
-        return self.render_form(BulkAccrualForm(currency=self.get_currency(), initial=initial), ids)
+        form = BulkAccrualForm(currency=self.get_currency(), initial=initial)
+        if not valid:  # a forged selection: the modal opens for nobody and says why
+            form.cleaned_data = {}  # what `add_error` needs of a form that was not submitted
+            form.add_error(None, [error for errors in selection.errors.values() for error in errors])
+        return self.render_form(form, ids, status=200 if valid else INVALID)
 
     def post(self, request):
-        currency = self.get_currency()
-        form = BulkAccrualForm(request.POST, currency=currency)
-        ids = self.recipients(request.POST)
-        if form.is_valid():
+        form = BulkAccrualForm(request.POST, currency=self.get_currency())
+        valid = form.is_valid()
+        ids = self.recipients(form, form.currency)  # the scope is checked even when the rest is refused
+        if valid:
+            currency = form.cleaned_data["currency"]
             try:
                 batch = services.accrue_many(
                     users=ids,
@@ -362,10 +358,13 @@ class AvailableBalanceView(AdministratorRequiredMixin, View):
     """The "Available bonuses" figure of the write-off form, for the chosen employee and currency."""
 
     def get(self, request):
-        employee = get_user_model().objects.filter(pk=request.GET.get("employee") or 0).first()
-        currency = Currency.objects.filter(pk=request.GET.get("currency") or 0).first() or services.get_currency()
+        form = AvailableBalanceForm(request.GET)
+        valid = form.is_valid()
+        employee = form.cleaned_data.get("employee") if valid else None
+        currency = (form.cleaned_data.get("currency") if valid else None) or services.get_currency()
         available = selectors.balance(employee, currency).active if employee else None
-        return render(request, "bonuses/partials/available.html", {"available": available, "currency": currency})
+        context = {"available": available, "currency": currency}
+        return render(request, "bonuses/partials/available.html", context, status=200 if valid else INVALID)
 
 
 class EmployeeAutocompleteView(GrantorRequiredMixin, View):

@@ -122,7 +122,8 @@ class ConfirmationCode(models.Model):
 
 
 class CodeGuard(models.Model):
-    """Wrong code entries per employee; three block sending and entering codes for a while."""
+    """The wrong entries of the employee's latest code (a new code starts again at 0); three block
+    sending and entering codes for a while."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="code_guard")
     wrong_entries = models.PositiveSmallIntegerField(default=0)

@@ -83,6 +83,7 @@ def desk_data(world):
         "quantity": "1",
         "pickup_office": "",
         "code": "",
+        "idempotency_key": uuid.uuid4().hex,
     }
 
 

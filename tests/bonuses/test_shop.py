@@ -522,17 +522,18 @@ def test_a_code_lives_300_seconds(employee, send, after, accepted):
     else:
         with pytest.raises(shop.CodeError) as refused:
             shop.verify_code(user=employee, code=code, at=seconds(after))
-        assert refused.value.message == "The code is wrong or has expired."
+        assert refused.value.message == "The code has expired: send a new one."
         assert ConfirmationCode.objects.get().used_at is None
-        assert wrong_entries(employee) == 1
+        assert wrong_entries(employee) == 0  # no code is waiting: an entry is no wrong attempt (issue 9)
 
 
 def test_a_code_is_accepted_once(employee, send):
     code = send(T0)
     shop.verify_code(user=employee, code=code, at=seconds(10))
-    with pytest.raises(shop.CodeError):
+    with pytest.raises(shop.CodeError) as refused:
         shop.verify_code(user=employee, code=code, at=seconds(11))
-    assert wrong_entries(employee) == 1
+    assert refused.value.message == "There is no code to enter: send a code to the employee first."
+    assert wrong_entries(employee) == 0  # the used code is no longer waiting: nothing counts (issue 9)
 
 
 def test_a_new_code_only_after_60_seconds_and_then_only_the_newest_counts(employee, send, mailoutbox):
@@ -588,18 +589,23 @@ def test_three_wrong_entries_block_sending_and_entering_for_12_hours(employee, s
     shop.verify_code(user=employee, code=new_code, at=unblocked_at + timedelta(seconds=1))
 
 
-def test_wrong_entries_add_up_across_codes(employee, send):
-    """Three wrong entries in total block, whichever codes they were meant for."""
+def test_wrong_entries_count_per_code_and_a_new_code_starts_with_three_attempts(employee, send):
+    """Issue 9: the seed's rule is 3 attempts per code; wrong entries of earlier codes do not add up."""
     send(T0)
-    with pytest.raises(shop.CodeError):
-        shop.verify_code(user=employee, code="000000x", at=seconds(1))
+    for n in (1, 2):
+        with pytest.raises(shop.CodeError):
+            shop.verify_code(user=employee, code="000000x", at=seconds(n))
+    assert shop.code_attempts_left(user=employee, at=seconds(3)) == 1
     right = send(seconds(100))
+    assert wrong_entries(employee) == 0 and shop.code_attempts_left(user=employee, at=seconds(100)) == 3
     shop.verify_code(user=employee, code=right, at=seconds(101))
-    with pytest.raises(shop.CodeError):
-        shop.verify_code(user=employee, code="", at=seconds(102))
     send(seconds(200))
+    for n in (1, 2):
+        with pytest.raises(shop.CodeError) as refused:
+            shop.verify_code(user=employee, code="", at=seconds(200 + n))
+        assert not isinstance(refused.value, shop.CodeBlocked)
     with pytest.raises(shop.CodeBlocked):
-        shop.verify_code(user=employee, code="12", at=seconds(201))
+        shop.verify_code(user=employee, code="12", at=seconds(203))
 
 
 @pytest.fixture

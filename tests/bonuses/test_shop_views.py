@@ -8,6 +8,7 @@ employees and managers cannot open.
 """
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -101,6 +102,11 @@ def snapshot() -> tuple:
 
 def active(user, currency=None) -> Decimal:
     return selectors.balance(user, currency).active
+
+
+def key() -> str:
+    """A fresh idempotency key, as the order forms carry (a new one each time a refused form is shown)."""
+    return uuid.uuid4().hex
 
 
 # The catalog ---------------------------------------------------------------------------------
@@ -253,8 +259,9 @@ def test_an_order_goes_form_then_confirmation_with_the_balance_after_then_placed
     assert "Confirm your order" in shown and "Balance after the purchase 20.00 Bonuses" in shown
     assert "Munich office" in shown and "Size M" in shown
     assert not Order.objects.exists() and not Reservation.objects.exists()  # nothing reserved yet
+    shown_key = response.context["form"]["idempotency_key"].value()  # the confirmation posts it back
 
-    response = client.post(order_url(hoodie), {**data, "confirmed": "True"})
+    response = client.post(order_url(hoodie), {**data, "confirmed": "True", "idempotency_key": shown_key})
 
     assert response.status_code == 302 and response["Location"] == MY_ORDERS
     order = Order.objects.get()
@@ -304,7 +311,9 @@ def test_an_order_over_my_balance_or_the_stock_is_refused_with_the_reason(
     client, shopper, catalog, gift, quantity, message
 ):
     before = snapshot()
-    response = client.post(order_url(catalog[gift]), {"quantity": quantity, "confirmed": "True"})
+    response = client.post(
+        order_url(catalog[gift]), {"quantity": quantity, "confirmed": "True", "idempotency_key": key()}
+    )
 
     assert response.status_code == 400
     assert message in response.context["form"].non_field_errors()
@@ -743,13 +752,13 @@ def test_the_desk_order_sends_a_code_then_places_the_order_with_it(
     response = as_admin.post(DESK, {**desk, "send_code": "1"})  # again at once: too early
     assert response.status_code == 400
     assert "A new code can be sent in" in " ".join(response.context["form"].non_field_errors())
-    response = as_admin.post(DESK, desk)  # without the code
+    response = as_admin.post(DESK, {**desk, "idempotency_key": key()})  # without the code
     assert response.status_code == 400
     assert "The code is wrong or has expired." in response.context["form"].non_field_errors()
     assert snapshot() == before
     assert CodeGuard.objects.get(user=employee).wrong_entries == 1
 
-    response = as_admin.post(DESK, {**desk, "code": code})
+    response = as_admin.post(DESK, {**desk, "code": code, "idempotency_key": key()})
 
     assert response.status_code == 302 and response["Location"] == ORDERS
     order = Order.objects.get()
@@ -762,11 +771,11 @@ def test_a_wrong_desk_code_reserves_nothing_and_three_block(as_admin, desk, empl
     shop.send_code(user=employee)
     before = snapshot()
     for attempt in (1, 2):
-        response = as_admin.post(DESK, {**desk, "code": "abcdef"})
+        response = as_admin.post(DESK, {**desk, "code": "abcdef", "idempotency_key": key()})
         assert response.status_code == 400
         assert response.context["form"].non_field_errors() == ["The code is wrong or has expired."]
         assert CodeGuard.objects.get(user=employee).wrong_entries == attempt
-    response = as_admin.post(DESK, {**desk, "code": "12345"})
+    response = as_admin.post(DESK, {**desk, "code": "12345", "idempotency_key": key()})
     assert response.status_code == 400
     assert "Too many wrong codes" in " ".join(response.context["form"].non_field_errors())
     response = as_admin.post(DESK, {**desk, "send_code": "1"})
