@@ -1,6 +1,6 @@
 """The filters of the accrual table and of the log; every value lives in the URL."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import django_filters
 from django import forms
@@ -28,9 +28,25 @@ class CompanyDayFilter(django_filters.DateFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
+        try:
+            bound = rules.start_of_day(value + timedelta(days=1) if self.until else value)
+            bound.astimezone(UTC)  # the database compares instants in UTC
+        except OverflowError:  # from the first day a date can name, or until its last: no bound that way
+            return queryset
         if self.until:
-            return queryset.filter(**{f"{self.field_name}__lt": rules.start_of_day(value + timedelta(days=1))})
-        return queryset.filter(**{f"{self.field_name}__gte": rules.start_of_day(value)})
+            return queryset.filter(**{f"{self.field_name}__lt": bound})
+        return queryset.filter(**{f"{self.field_name}__gte": bound})
+
+
+class PeriodForm(forms.Form):
+    """A filter form with a period (`period_from`, `period_to`): the start may not be after the end."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_from"), cleaned.get("period_to")
+        if start and end and start > end:
+            self.add_error("period_to", _("The end of the period is before its start."))
+        return cleaned
 
 
 class EmployeeFilter(django_filters.FilterSet):
@@ -95,6 +111,7 @@ class LogFilter(django_filters.FilterSet):
     class Meta:
         model = Entry
         fields = []
+        form = PeriodForm
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -116,3 +133,4 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = []
+        form = PeriodForm

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
@@ -25,6 +26,7 @@ from .filters import EmployeeFilter, LogFilter
 from .forms import AccrualForm, BulkAccrualForm, CurrencySettingsForm, WriteOffForm
 from .models import Currency, Entry
 from .tables import AccrualTable, LogTable
+from .templatetags.points import points
 
 PAGE_SIZES = (25, 50, 100, 200)
 INVALID = 400  # a form with errors: shown again, with this status for programmatic callers
@@ -130,7 +132,7 @@ class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, F
                 title=_("Accrual of bonuses to users"),
                 filters={_("Currency"): str(self.get_currency()), **exports.describe_filters(filterset.form)},
                 columns=exports.ACCRUAL_COLUMNS,
-                rows=exports.accrual_rows(rows),
+                rows=exports.accrual_rows(rows, currency=self.get_currency()),
             )
         return super().get(request, *args, **kwargs)
 
@@ -200,10 +202,10 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
                     request,
                     _("%(amount)s %(currency)s added to %(name)s. New balance: %(balance)s.")
                     % {
-                        "amount": entry.amount,
+                        "amount": points(entry.amount, currency),
                         "currency": currency,
                         "name": employee.full_name,
-                        "balance": entry.balance_after,
+                        "balance": points(entry.balance_after, currency),
                     },
                 )
                 return finish(request, safe_next(request, reverse("bonuses:accrual-list")))
@@ -289,12 +291,16 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
                     request,
                     format_html(
                         '{} <a href="{}?batch={}" class="alert-link">{}</a>',
-                        _("%(count)d employees received %(amount)s %(currency)s each, %(total)s in all.")
+                        ngettext(
+                            "%(count)d employee received %(amount)s %(currency)s, %(total)s in all.",
+                            "%(count)d employees received %(amount)s %(currency)s each, %(total)s in all.",
+                            batch.employee_count,
+                        )
                         % {
                             "count": batch.employee_count,
-                            "amount": batch.amount,
+                            "amount": points(batch.amount, currency),
                             "currency": currency,
-                            "total": batch.total,
+                            "total": points(batch.total, currency),
                         },
                         reverse("bonuses:log-list"),
                         batch.pk,
@@ -330,10 +336,10 @@ class WriteOffCreateView(AdministratorRequiredMixin, FormView):
             self.request,
             _("%(amount)s %(currency)s written off from %(name)s. New balance: %(balance)s.")
             % {
-                "amount": -entry.amount,
+                "amount": points(-entry.amount, data["currency"]),
                 "currency": data["currency"],
                 "name": data["employee"].full_name,
-                "balance": entry.balance_after,
+                "balance": points(entry.balance_after, data["currency"]),
             },
         )
         query = f"?employee={data['employee'].pk}&kind={Entry.Kind.MANUAL_WRITE_OFF}&currency={data['currency'].pk}"
@@ -416,6 +422,13 @@ class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["filter_query"] = query_without(self.request, "page", "export")
         context["wide_filters"] = ["employee", "kind", "actor", "comment"]
+        filterset = context["filter"]
+        # The pages are lazy (no count for them), but one count of what matches is cheap enough.
+        context["matching"] = filterset.qs.count() if filterset.is_valid() else None
+        if not filterset.is_valid():
+            context["table"].empty_text = _("Correct the filter to see the entries.")
+        context["batch_filter"] = filterset.form["batch"].value() or None
+        context["without_batch"] = query_without(self.request, "batch", "page", "export")
         return context
 
 
