@@ -151,7 +151,7 @@ class OrderListView(AdministratorRequiredMixin, BoundedTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(filter_query=query_without(self.request, "page", "export"), wide_filters=["employee", "gift"])
-        if not context["filter"].is_valid():
+        if context["filter"].is_bound and not context["filter"].is_valid():
             context["table"].empty_text = _("Correct the filter to see the orders.")
         return context
 

@@ -423,9 +423,10 @@ class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
         context["filter_query"] = query_without(self.request, "page", "export")
         context["wide_filters"] = ["employee", "kind", "actor", "comment"]
         filterset = context["filter"]
+        valid = not filterset.is_bound or filterset.is_valid()
         # The pages are lazy (no count for them), but one count of what matches is cheap enough.
-        context["matching"] = filterset.qs.count() if filterset.is_valid() else None
-        if not filterset.is_valid():
+        context["matching"] = filterset.qs.count() if valid else None
+        if not valid:
             context["table"].empty_text = _("Correct the filter to see the entries.")
         context["batch_filter"] = filterset.form["batch"].value() or None
         context["without_batch"] = query_without(self.request, "batch", "page", "export")
