@@ -208,10 +208,10 @@ def describe_filters(form) -> dict[str, str]:
     """The filters in use, as label → readable value, for the sheet header and the file name."""
     described = {}
     if not form.is_valid():  # the export is empty: its header says why, never "all rows"
-        errors = [
-            f"{form.fields[name].label if name in form.fields else ''}: {' '.join(messages)}".lstrip(": ")
-            for name, messages in form.errors.items()
-        ]
+        errors = []
+        for name, messages in form.errors.items():
+            label = form.fields[name].label if name in form.fields else None
+            errors.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
         return {_("Invalid filter, nothing exported"): "; ".join(errors)}
     for name, value in form.cleaned_data.items():
         field = form.fields[name]

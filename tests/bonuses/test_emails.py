@@ -197,9 +197,7 @@ def test_the_expiry_reminder_arrives_with_name_links_and_whole_numbers(smtp, sta
     assert ".00" not in text and ".00" not in html
 
 
-def test_the_confirmation_code_arrives_directly_with_both_parts(
-    smtp, make_user, django_capture_on_commit_callbacks
-):
+def test_the_confirmation_code_arrives_directly_with_both_parts(smtp, make_user, django_capture_on_commit_callbacks):
     zoe = make_user("zoe@example.com", full_name=NAME)
     with django_capture_on_commit_callbacks(execute=True):
         shop.send_code(user=zoe, at=local(3, 1))
@@ -236,4 +234,3 @@ def test_a_bulk_accrual_queues_one_row_per_recipient_with_their_name(stars, make
         assert f"Hello {person.full_name.replace('&', '&amp;')}," in rows[person.email].html_body
         assert f"Comment: {COMMENT}" in rows[person.email].body
         assert rows[person.email].subject == "You received 10 Stars"
-
