@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from bonuses import services, shop
 from bonuses.exceptions import InactiveEmployee
 from bonuses.models import Batch, Category, Currency, Entry, Gift, Order
+from bonuses.shop import OrderError
 from bonuses.templatetags.points import points
 from tests.bonuses.conftest import local
 from tests.bonuses.test_views import post_bulk, post_single, post_write_off
@@ -360,3 +361,13 @@ def test_a_date_past_the_calendar_gets_a_message(as_admin, rich):
     assert response.status_code == 200
     assert response.context["filter"].form.errors == {"period_to": ["Enter a valid date."]}
     assert list(response.context["table"].page.object_list) == []
+
+
+def test_returning_more_than_the_one_item_left_says_so_in_the_singular(rich, mug, administrator, ledger_snapshot):
+    order = shop.place_order(user=rich, gift=mug, quantity=1)
+    shop.complete_order(order, actor=administrator)
+    before = ledger_snapshot()
+    with pytest.raises(OrderError) as refused:
+        shop.return_order(order, quantity=2, actor=administrator)
+    assert refused.value.message == "Only 1 item of this order can be returned."
+    assert ledger_snapshot() == before
