@@ -50,9 +50,8 @@ def amounts(html: str) -> list[str]:
 
 def xlsx(response):
     assert response.status_code == 200, response
-    content = b"".join(response.streaming_content)
-    response.close()
-    return load_workbook(BytesIO(content)).active
+    # Reading the whole stream closes the response (as a WSGI server would).
+    return load_workbook(BytesIO(b"".join(response.streaming_content))).active
 
 
 # The points filter ---------------------------------------------------------------------------
