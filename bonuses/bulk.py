@@ -23,11 +23,14 @@ def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
     moments = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), models.DateTimeField)]
     if not moments:
         return rows
+    adapted = {}  # the rows of one write mostly share their moment (a batch's, the outbox's "queued at")
     prepared = []
     for row in rows:
         row = list(row)
         for i in moments:
-            row[i] = adapt(row[i])
+            if row[i] not in adapted:
+                adapted[row[i]] = adapt(row[i])
+            row[i] = adapted[row[i]]
         prepared.append(row)
     return prepared
 

@@ -5,7 +5,7 @@ export of any size holds neither the rows nor the workbook in memory; the file i
 """
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +15,7 @@ from django import forms
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -22,18 +23,30 @@ from openpyxl.utils import get_column_letter
 
 from users.models import User
 
-from .models import Entry, Order
+from .models import Currency, Entry, Order
+from .templatetags.points import is_whole
 
 CHUNK = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER_FORMAT = "#,##0.00"  # dates and times keep openpyxl's own yyyy-mm-dd (h:mm:ss) formats
+WHOLE_FORMAT = "#,##0"
+
+
+def points_format(value) -> str:
+    """An amount's format: the row functions give a whole-number currency's whole amounts as int."""
+    return WHOLE_FORMAT if isinstance(value, int) else NUMBER_FORMAT
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
     width: int
-    number_format: str | None = None
+    number_format: str | Callable[[object], str] | None = None  # a callable picks it by the cell's value
+
+
+def _points(value: Decimal | None, currency):
+    """An amount as its cell's value: an int when the currency counts in whole numbers (and it is whole)."""
+    return int(value) if value is not None and is_whole(value, currency) else value
 
 
 def safe_text(value: str) -> str:
@@ -76,7 +89,7 @@ def write_xlsx(*, title: str, subtitle: str, columns: list[Column], rows: Iterab
         for i, number_format in formatted:
             if values[i] is not None:
                 cell = WriteOnlyCell(sheet, value=values[i])
-                cell.number_format = number_format
+                cell.number_format = number_format(values[i]) if callable(number_format) else number_format
                 values[i] = cell
         sheet.append(values)
         count += 1
@@ -123,11 +136,12 @@ ACCRUAL_COLUMNS = [
     Column("Department", 22),
     Column("Tags", 28),
     Column("Hire date", 12),
-    Column("Balance", 14, NUMBER_FORMAT),
+    Column("Balance", 14, points_format),
 ]
 
 
-def accrual_rows(queryset) -> Iterator[tuple]:
+def accrual_rows(queryset, *, currency=None) -> Iterator[tuple]:
+    """The accrual table's rows; `currency` is the one the balances are in."""
     fields = [
         "pk",
         "full_name",
@@ -146,7 +160,8 @@ def accrual_rows(queryset) -> Iterator[tuple]:
         ):
             tags.setdefault(user_id, []).append(tag)
         for pk, name, email, number, position, city, department, hired, balance in chunk:
-            yield (name, email, number, position, city, department, ", ".join(sorted(tags.get(pk, []))), hired, balance)
+            tag_names = ", ".join(sorted(tags.get(pk, [])))
+            yield (name, email, number, position, city, department, tag_names, hired, _points(balance, currency))
 
 
 LOG_COLUMNS = [
@@ -156,8 +171,8 @@ LOG_COLUMNS = [
     Column("Department", 20),
     Column("Event type", 30),
     Column("Currency", 12),
-    Column("Amount", 12, NUMBER_FORMAT),
-    Column("Active balance after", 14, NUMBER_FORMAT),
+    Column("Amount", 12, points_format),
+    Column("Active balance after", 14, points_format),
     Column("Comment", 48),
     Column("Actor", 24),
     Column("Batch", 8),
@@ -181,16 +196,23 @@ def log_rows(queryset) -> Iterator[tuple]:
         "batch_id",
         "reservation__reference",
     ]
+    currencies = {currency.name: currency for currency in Currency.objects.all()}  # a sheet may mix them
     for chunk in _chunked(queryset.select_related(None), fields):
         for row in chunk:
-            yield (*row[:4], str(labels.get(row[4], row[4])), *row[5:])
+            currency = currencies.get(row[5])
+            amounts = (_points(row[6], currency), _points(row[7], currency))
+            yield (*row[:4], str(labels.get(row[4], row[4])), row[5], *amounts, *row[8:])
 
 
 def describe_filters(form) -> dict[str, str]:
     """The filters in use, as label → readable value, for the sheet header and the file name."""
     described = {}
-    if not form.is_valid():
-        return described
+    if not form.is_valid():  # the export is empty: its header says why, never "all rows"
+        errors = []
+        for name, messages in form.errors.items():
+            label = form.fields[name].label if name in form.fields else None
+            errors.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
+        return {_("Invalid filter, nothing exported"): "; ".join(errors)}
     for name, value in form.cleaned_data.items():
         field = form.fields[name]
         if value is None or isinstance(value, str | int | float | Decimal | date) or hasattr(value, "pk"):
@@ -214,7 +236,7 @@ ORDER_COLUMNS = [
     Column("Gift", 30),
     Column("Quantity", 9),
     Column("Returned", 9),
-    Column("Points", 12, NUMBER_FORMAT),
+    Column("Points", 12, points_format),
     Column("Currency", 12),
     Column("Status", 16),
     Column("Completed", 17),
@@ -241,6 +263,8 @@ def order_rows(queryset) -> Iterator[tuple]:
         "pickup_office",
         "delivery_comment",
     ]
+    currencies = {currency.name: currency for currency in Currency.objects.all()}
     for chunk in _chunked(queryset.select_related(None), fields):
         for row in chunk:
-            yield (f"#{row[0]:06d}", *row[1:10], str(labels.get(row[10], row[10])), *row[11:])
+            points = _points(row[8], currencies.get(row[9]))
+            yield (f"#{row[0]:06d}", *row[1:8], points, row[9], str(labels.get(row[10], row[10])), *row[11:])

@@ -1,6 +1,6 @@
 """The filters of the accrual table and of the log; every value lives in the URL."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import django_filters
 from django import forms
@@ -31,9 +31,25 @@ class CompanyDayFilter(django_filters.DateFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
+        try:
+            bound = rules.start_of_day(value + timedelta(days=1) if self.until else value)
+            bound.astimezone(UTC)  # the database compares instants in UTC
+        except OverflowError:  # from the first day a date can name, or until its last: no bound that way
+            return queryset
         if self.until:
-            return queryset.filter(**{f"{self.field_name}__lt": rules.start_of_day(value + timedelta(days=1))})
-        return queryset.filter(**{f"{self.field_name}__gte": rules.start_of_day(value)})
+            return queryset.filter(**{f"{self.field_name}__lt": bound})
+        return queryset.filter(**{f"{self.field_name}__gte": bound})
+
+
+class PeriodForm(forms.Form):
+    """A filter form with a period (`period_from`, `period_to`): the start may not be after the end."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_from"), cleaned.get("period_to")
+        if start and end and start > end:
+            self.add_error("period_to", _("The end of the period is before its start."))
+        return cleaned
 
 
 class ModelMultipleIdsField(django_filters.fields.ModelMultipleChoiceField):
@@ -93,8 +109,8 @@ class LogFilter(django_filters.FilterSet):
         widget=EmployeeAutocomplete(former_too=True),
     )
     department = ModelMultipleIdsFilter(
-        field_name="user__department", queryset=Department.objects.all(), label=_("Department")
-    )
+        field_name="user__department", queryset=Department.objects.all(), label=_("Department"), distinct=False
+    )  # an entry has one employee in one department: DISTINCT would only make a million entries slow
     kind = django_filters.MultipleChoiceFilter(choices=Entry.Kind.choices, label=_("Event types"))
     currency = django_filters.ModelChoiceFilter(
         queryset=Currency.objects.all(), label=_("Currency"), empty_label=_("All currencies")
@@ -115,6 +131,7 @@ class LogFilter(django_filters.FilterSet):
     class Meta:
         model = Entry
         fields = []
+        form = PeriodForm
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -136,3 +153,4 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = []
+        form = PeriodForm

@@ -3,6 +3,11 @@
 The first `IMMEDIATE` waiting e-mails go out right after the commit; a bigger queue (a bulk
 accrual) and every failure are left to `manage.py send_queued_mail`, run by cron every minute.
 The confirmation code goes out directly: the gift desk is waiting for it, and must hear if it failed.
+
+Each e-mail is plain text (`templates/bonuses/email/<name>.txt`, first line the subject, rendered
+without HTML escaping) with an HTML alternative of the same content (`<name>.html`, escaped as HTML).
+Both greet the employee by name and link to the site at `settings.SITE_URL`. A bulk accrual renders
+its e-mail once, with a placeholder for the name, and puts each recipient's name in by string slicing.
 """
 
 from collections import defaultdict
@@ -10,10 +15,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection, send_mail
+from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from . import bulk
 from .models import Currency, Lot, OutgoingEmail
@@ -24,18 +31,38 @@ MAX_ATTEMPTS = 5  # a failing e-mail is retried by send_queued_mail until then
 SEND_BATCH = 100  # e-mails per SMTP connection and per transaction
 
 
-def _message(template: str, context: dict) -> tuple[str, str]:
+NAME = "\x00name\x00"  # the greeting's place in a batch's one rendering (no form lets a NUL through)
+
+
+def _link(url_name: str) -> str:
+    return settings.SITE_URL + reverse(url_name)
+
+
+def _message(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of one e-mail."""
+    context = {
+        **context,
+        "balance_url": _link("my-balance"),
+        "orders_url": _link("shop-orders"),
+        "shop_url": _link("shop"),
+    }
     text = render_to_string(f"bonuses/email/{template}.txt", context).strip()
     subject, _blank, body = text.partition("\n")
-    return subject.strip(), body.strip() + "\n"
+    subject = subject.strip()
+    html = render_to_string(f"bonuses/email/{template}.html", {**context, "subject": subject}).strip()
+    return subject, body.strip() + "\n", html + "\n"
 
 
-def _queue(messages: list[tuple[str, str, str]]) -> None:
-    """(recipient, subject, body) into the outbox, in bulk: a batch may reach 10,000."""
+def _name(full_name: str, email: str) -> str:
+    return full_name or email
+
+
+def _queue(messages: list[tuple[str, str, str, str]]) -> None:
+    """(recipient, subject, body, HTML body) into the outbox, in bulk: a batch may reach 100,000."""
     now = timezone.now()
     bulk.insert(
         OutgoingEmail,
-        ["recipient", "subject", "body", "created_at", "attempts", "last_error"],
+        ["recipient", "subject", "body", "html_body", "created_at", "attempts", "last_error"],
         [(*message, now, 0, "") for message in messages],
     )
     # robust: the change is committed whatever the mail server does; a failure waits for the next try.
@@ -64,9 +91,12 @@ def send_queued(*, limit: int | None = None, stop_on_error: bool = False) -> tup
             try:
                 for mail in batch:
                     try:
-                        EmailMessage(
+                        message = EmailMultiAlternatives(
                             mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.recipient], connection=mailer
-                        ).send()
+                        )
+                        if mail.html_body:  # e-mails queued before there were HTML bodies have none
+                            message.attach_alternative(mail.html_body, "text/html")
+                        message.send()
                     except Exception as error:  # whatever the mail server did: recorded, retried later
                         mail.attempts += 1
                         mail.last_error = f"{type(error).__name__}: {error}"[:1000]
@@ -86,15 +116,25 @@ def send_queued(*, limit: int | None = None, stop_on_error: bool = False) -> tup
 
 
 def order_changed(order, event: str, **extra) -> None:
-    subject, body = _message(f"order_{event}", {"order": order, **extra})
-    _queue([(order.user.email, subject, body)])
+    user = order.user
+    context = {"order": order, "name": _name(user.full_name, user.email), **extra}
+    _queue([(user.email, *_message(f"order_{event}", context))])
 
 
-def points_received(*, recipients: list[str], amount, currency, comment: str, activates_at, expires_at) -> None:
-    """One e-mail to each employee who received points, with the comment; one text for a whole batch."""
-    subject, body = _message(
+def points_received(
+    *, recipients: list[tuple[str, str]], amount, currency, comment: str, activates_at, expires_at
+) -> None:
+    """One e-mail to each (e-mail, full name) who received points, with the comment.
+
+    A whole batch is rendered once, with a placeholder for the name: the greeting comes before
+    anything an administrator wrote, so the placeholder's first place is the greeting's.
+    """
+    if not recipients:
+        return
+    subject, body, html = _message(
         "points_received",
         {
+            "name": NAME,
             "amount": amount,
             "currency": currency,
             "comment": comment,
@@ -102,8 +142,14 @@ def points_received(*, recipients: list[str], amount, currency, comment: str, ac
             "last_day": last_usable_day(expires_at) if expires_at else None,
         },
     )
-    if recipients:
-        _queue([(email, subject, body) for email in recipients])
+    text_head, in_text, text_tail = body.partition(NAME)
+    html_head, in_html, html_tail = html.partition(NAME)
+    messages = []
+    for email, full_name in recipients:
+        name = _name(full_name, email)
+        text = text_head + (name if in_text else "") + text_tail
+        messages.append((email, subject, text, html_head + (escape(name) if in_html else "") + html_tail))
+    _queue(messages)
 
 
 def expiry_reminders(*, at: datetime) -> tuple[int, int]:
@@ -131,7 +177,7 @@ def expiry_reminders(*, at: datetime) -> tuple[int, int]:
                 expiring[(email, name)][last_usable_day(expires_at)] += remaining
             messages = []
             for (email, name), days in expiring.items():
-                context = {"name": name, "currency": currency, "expiries": sorted(days.items())}
+                context = {"name": _name(name, email), "currency": currency, "expiries": sorted(days.items())}
                 messages.append((email, *_message("expiry_reminder", context)))
             if messages:
                 _queue(messages)
@@ -144,7 +190,9 @@ def expiry_reminders(*, at: datetime) -> tuple[int, int]:
 
 
 def confirmation_code(user, code: str) -> None:
-    subject, body = _message("confirmation_code", {"user": user, "code": code})
+    subject, body, html = _message("confirmation_code", {"name": _name(user.full_name, user.email), "code": code})
     transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
+        lambda: send_mail(
+            subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False, html_message=html
+        )
     )

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import bulk, exceptions, notifications, rules
 from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Order, Reservation
@@ -581,23 +582,28 @@ def _prepare(user, currency: Currency, at: datetime | None, *, create: bool = Fa
     return account, at
 
 
-def _active_emails(user_ids: list[int]) -> list[str]:
-    """The e-mail addresses of these (distinct) users; refused unless every one exists and is active."""
+def _active_emails(user_ids: list[int]) -> list[tuple[str, str]]:
+    """The (e-mail, full name) of these (distinct) users; refused unless every one exists and is active."""
     User = get_user_model()
-    email, active = (User._meta.get_field(name).column for name in ("email", "is_active"))
+    email, name, active = (User._meta.get_field(f).column for f in ("email", "full_name", "is_active"))
     emails = []
     with connection.cursor() as cursor:
         for chunk in _chunks(user_ids):
             cursor.execute(
-                f"SELECT {email} FROM {User._meta.db_table} WHERE {active} = %s AND id IN ({bulk.marks(chunk)})",
+                f"SELECT {email}, {name} FROM {User._meta.db_table}"
+                f" WHERE {active} = %s AND id IN ({bulk.marks(chunk)})",
                 [True, *chunk],
             )
-            emails.extend(row[0] for row in cursor.fetchall())
+            emails.extend(cursor.fetchall())
     missing = len(user_ids) - len(emails)
     if missing and len(user_ids) == 1:
         raise exceptions.InactiveEmployee()
     if missing:
-        message = _("%(count)d of the selected employees are unknown or not active; nothing was accrued.")
+        message = ngettext(
+            "%(count)d of the selected employees is unknown or not active; nothing was accrued.",
+            "%(count)d of the selected employees are unknown or not active; nothing was accrued.",
+            missing,
+        )
         raise exceptions.InactiveEmployee(message % {"count": missing})
     return emails
 

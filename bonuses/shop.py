@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import notifications, rules, services
 from .exceptions import BonusError
@@ -155,7 +156,12 @@ def return_order(order: Order, *, quantity: int | None = None, actor=None, at: d
         left = fresh.quantity - fresh.returned_quantity
         quantity = left if quantity is None else quantity
         if not isinstance(quantity, int) or not 0 < quantity <= left:
-            raise OrderError(_("Between 1 and %(left)d items of this order can be returned.") % {"left": left})
+            message = ngettext(
+                "Only %(left)d item of this order can be returned.",
+                "Between 1 and %(left)d items of this order can be returned.",
+                left,
+            )
+            raise OrderError(message % {"left": left})
         _restock(fresh.gift, quantity)
         services.refund(fresh.reservation, amount=fresh.unit_price * quantity, at=at, actor=actor)
         fresh.returned_quantity += quantity

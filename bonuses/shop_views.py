@@ -68,8 +68,9 @@ class OrderCreateView(LoginRequiredMixin, FormView):
         except BonusError as error:
             form.add_error(None, error.message)
             return self.form_invalid(form)
+        reserved = points(order.points, order.currency)
         messages.success(self.request, _("Order %(number)s is placed: %(points)s %(currency)s are reserved.") % {
-            "number": order.number, "points": points(order.points), "currency": order.currency})  # fmt: skip
+            "number": order.number, "points": reserved, "currency": order.currency})  # fmt: skip
         return redirect("shop-orders")
 
     def form_invalid(self, form):
@@ -153,6 +154,8 @@ class OrderListView(AdministratorRequiredMixin, BoundedTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(filter_query=query_without(self.request, "page", "export"), wide_filters=["employee", "gift"])
+        if context["filter"].is_bound and not context["filter"].is_valid():
+            context["table"].empty_text = _("Correct the filter to see the orders.")
         return context
 
 

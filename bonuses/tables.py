@@ -9,12 +9,13 @@ from .models import Entry
 from .templatetags.points import points
 
 
-def amount_html(value, *, signed=False):
-    """A figure with thousands separators; a signed amount also coloured by its sign."""
+def amount_html(value, *, currency=None, signed=False):
+    """A figure with thousands separators (no decimals in a whole-number currency); a signed amount
+    also coloured by its sign."""
     if not signed:
-        return format_html('<span class="amount">{}</span>', points(value))
+        return format_html('<span class="amount">{}</span>', points(value, currency))
     css = "amount-positive" if value > 0 else "amount-negative"
-    return format_html('<span class="amount {}">{}</span>', css, points(value, signed=True))
+    return format_html('<span class="amount {}">{}</span>', css, points(value, currency, signed=True))
 
 
 class AccrualTable(tables.Table):
@@ -52,7 +53,7 @@ class AccrualTable(tables.Table):
         return format_html_join(" ", '<span class="badge text-bg-light border">{}</span>', ((t.name,) for t in tags))
 
     def render_balance(self, value):
-        return amount_html(value)
+        return amount_html(value, currency=self.currency)
 
     def __init__(self, *args, currency, **kwargs):
         self.currency = currency
@@ -79,11 +80,11 @@ class LogTable(tables.Table):
         order_by = ("-at",)
         empty_text = _("No entries match the filter.")
 
-    def render_amount(self, value):
-        return amount_html(value, signed=True)
+    def render_amount(self, value, record):
+        return amount_html(value, currency=record.currency, signed=True)
 
-    def render_balance_after(self, value):
-        return amount_html(value)
+    def render_balance_after(self, value, record):
+        return amount_html(value, currency=record.currency)
 
     def render_kind(self, record):
         return record.get_kind_display()
@@ -168,7 +169,7 @@ class OrderTable(tables.Table):
         return record.number
 
     def render_points(self, record):
-        return format_html("{} {}", amount_html(record.points), record.currency.name)
+        return format_html("{} {}", amount_html(record.points, currency=record.currency), record.currency.name)
 
     def render_status(self, record):
         css = {"pending": "warning", "completed": "success", "cancelled": "secondary"}.get(record.status, "info")

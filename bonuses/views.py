@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
@@ -31,6 +32,7 @@ from .forms import (
 )
 from .models import Currency, Entry
 from .tables import AccrualTable, LogTable
+from .templatetags.points import points
 
 PAGE_SIZES = (25, 50, 100, 200)
 INVALID = 400  # a form with errors: shown again, with this status for programmatic callers
@@ -142,7 +144,7 @@ class AccrualTableView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, F
                 title=_("Accrual of bonuses to users"),
                 filters={_("Currency"): str(self.get_currency()), **exports.describe_filters(filterset.form)},
                 columns=exports.ACCRUAL_COLUMNS,
-                rows=exports.accrual_rows(rows),
+                rows=exports.accrual_rows(rows, currency=self.get_currency()),
             )
         return super().get(request, *args, **kwargs)
 
@@ -213,10 +215,10 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, View):
                     request,
                     _("%(amount)s %(currency)s added to %(name)s. New balance: %(balance)s.")
                     % {
-                        "amount": entry.amount,
+                        "amount": points(entry.amount, currency),
                         "currency": currency,
                         "name": employee.full_name,
-                        "balance": entry.balance_after,
+                        "balance": points(entry.balance_after, currency),
                     },
                 )
                 return finish(request, safe_next(request, reverse("bonuses:accrual-list")))
@@ -285,12 +287,16 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, View):
                     request,
                     format_html(
                         '{} <a href="{}?batch={}" class="alert-link">{}</a>',
-                        _("%(count)d employees received %(amount)s %(currency)s each, %(total)s in all.")
+                        ngettext(
+                            "%(count)d employee received %(amount)s %(currency)s, %(total)s in all.",
+                            "%(count)d employees received %(amount)s %(currency)s each, %(total)s in all.",
+                            batch.employee_count,
+                        )
                         % {
                             "count": batch.employee_count,
-                            "amount": batch.amount,
+                            "amount": points(batch.amount, currency),
                             "currency": currency,
-                            "total": batch.total,
+                            "total": points(batch.total, currency),
                         },
                         reverse("bonuses:log-list"),
                         batch.pk,
@@ -326,10 +332,10 @@ class WriteOffCreateView(AdministratorRequiredMixin, FormView):
             self.request,
             _("%(amount)s %(currency)s written off from %(name)s. New balance: %(balance)s.")
             % {
-                "amount": -entry.amount,
+                "amount": points(-entry.amount, data["currency"]),
                 "currency": data["currency"],
                 "name": data["employee"].full_name,
-                "balance": entry.balance_after,
+                "balance": points(entry.balance_after, data["currency"]),
             },
         )
         query = f"?employee={data['employee'].pk}&kind={Entry.Kind.MANUAL_WRITE_OFF}&currency={data['currency'].pk}"
@@ -425,6 +431,15 @@ class LogListView(GrantorRequiredMixin, BoundedTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["filter_query"] = query_without(self.request, "page", "export")
         context["wide_filters"] = ["employee", "kind", "actor", "comment"]
+        filterset = context["filter"]
+        valid = not filterset.is_bound or filterset.is_valid()
+        # The pages are lazy (they count nothing); one count of what matches costs a few per cent of
+        # the page on a million entries (a comment search, which reads every entry, about a third more).
+        context["matching"] = filterset.qs.count() if valid else None
+        if not valid:
+            context["table"].empty_text = _("Correct the filter to see the entries.")
+        context["batch_filter"] = filterset.form["batch"].value() or None
+        context["without_batch"] = query_without(self.request, "batch", "page", "export")
         return context
 
 

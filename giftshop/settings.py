@@ -207,6 +207,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))  # seconds: a mail server that hangs fails the e-mail
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Gift shop <giftshop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's address as employees reach it: e-mails link to it (their links must be absolute).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Security. Production (DEBUG=0) is secure by default; SECURE_SSL_REDIRECT=0 turns the
 # HTTPS redirect off when a TLS-terminating proxy in front does it.

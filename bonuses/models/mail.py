@@ -16,6 +16,7 @@ class OutgoingEmail(models.Model):
     recipient = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
+    html_body = models.TextField(_("HTML body"), blank=True, default="", help_text=_("Empty: plain text only."))
     created_at = models.DateTimeField(_("queued at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)

@@ -249,7 +249,7 @@ def test_single_accrual_to_an_unknown_employee_is_404(as_admin, bonuses):
 def test_bulk_accrual_to_an_unknown_employee_is_refused(as_admin, employee, bonuses):
     response = post_bulk(as_admin, [employee, 999_999], bonuses)
     assert response.status_code == 400
-    assert "1 of the selected employees are unknown or not active; nothing was accrued." in shown_errors(response)
+    assert "1 of the selected employees is unknown or not active; nothing was accrued." in shown_errors(response)
     assert ledger() == {"entries": 0, "lots": 0, "batches": 0, "allocations": 0, "accounts": []}
 
 
@@ -282,7 +282,7 @@ def test_bulk_accrual_with_an_inactive_employee_accrues_to_nobody(as_admin, form
     before = ledger()
     response = post_bulk(as_admin, [employee, former], bonuses)
     assert response.status_code == 400
-    assert "1 of the selected employees are unknown or not active; nothing was accrued." in shown_errors(response)
+    assert "1 of the selected employees is unknown or not active; nothing was accrued." in shown_errors(response)
     assert ledger() == before
     assert active(employee) == 0
 
