@@ -112,10 +112,12 @@ def test_shop_prices_order_pages_and_orders_show_whole_numbers_without_places(cl
     assert "1,000 Stars" in catalog and "1,200 Stars" in catalog and "1,234.50 Bonuses" in catalog
     assert "1,000.00" not in catalog and "1,200.00" not in catalog
 
-    confirm = client.post(f"/shop/gifts/{mug.pk}/order/", {"quantity": "1"}).content.decode()
+    confirming = client.post(f"/shop/gifts/{mug.pk}/order/", {"quantity": "1"})
+    confirm = confirming.content.decode()
     assert re.findall(r'amount[^"]*">([^<]*)<', confirm) == ["1,000", "1,000", "1,200", "200 Stars"]
 
-    response = client.post(f"/shop/gifts/{mug.pk}/order/", {"quantity": "1", "confirmed": "1"})
+    key = confirming.context["form"]["idempotency_key"].value()  # the confirmation posts it back
+    response = client.post(f"/shop/gifts/{mug.pk}/order/", {"quantity": "1", "confirmed": "1", "idempotency_key": key})
     order = Order.objects.get()
     assert messages_of(response) == [f"Order {order.number} is placed: 1,000 Stars are reserved."]
     mine = client.get("/shop/orders/").content.decode()
