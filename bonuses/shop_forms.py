@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .forms import EmployeeAutocomplete, checked_amount
+from .forms import AmountField, EmployeeAutocomplete, checked_amount
 from .models import Gift
 from .rules import MAX_COMMENT
 
@@ -50,6 +50,7 @@ class GiftForm(forms.ModelForm):
     class Meta:
         model = Gift
         fields = ["name", "category", "description", "picture", "price", "currency", "stock", "is_active"]
+        field_classes = {"price": AmountField}
 
     def clean(self):
         data = super().clean()

@@ -1,6 +1,10 @@
 import pytest
+
 from bonuses import services
+
 pytestmark = pytest.mark.django_db
+
+
 def test_snapshot_sees_an_accrual(ledger_snapshot, employee, administrator):
     before = ledger_snapshot()
     assert before == ledger_snapshot()
