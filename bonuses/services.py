@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import DecimalField, F, Max, Q
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -99,7 +99,7 @@ def get_currency(currency: Currency | None = None) -> Currency:
 
 
 def _normal(value) -> str:
-    """A payload value as text, so that 100, "100", "1 00" and Decimal("100.00") are the same request."""
+    """A payload value as text, so that 1000, "1000", "1 000" and Decimal("1000.00") are the same request."""
     try:
         number = rules.parse_amount(value) if isinstance(value, str) else Decimal(str(value).strip())
         return str(number.normalize())
@@ -720,7 +720,9 @@ def _check_balance_room(account_ids: list[int], amount: Decimal, currency, *, on
     What an account was credited in all is its total accrued plus what was written off; every figure
     of it is part of that. One statement per chunk finds the accounts that would pass it.
     """
-    credited = Round(F("total_accrued") + F("written_off"), PLACES, output_field=Account._meta.get_field("active"))
+    credited = Round(
+        F("total_accrued") + F("written_off"), PLACES, output_field=DecimalField(max_digits=15, decimal_places=2)
+    )
     over = []
     for chunk in _chunks(account_ids):
         over += (

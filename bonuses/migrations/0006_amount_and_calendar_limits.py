@@ -39,7 +39,8 @@ def refuse_figures_beyond_the_limit(apps, schema_editor):
         raise RuntimeError(
             "The bonus ledger holds figures beyond the limits this version sets (README, Limits): "
             + "; ".join(found)
-            + ". Correct them (e.g. a write-off), then migrate again. Nothing was changed."
+            + ". No screen can read these rows back: correct them by hand or restore a backup, then migrate again."
+            " Nothing was changed."
         )
 
 

@@ -917,3 +917,14 @@ def test_expiry_reminders_across_the_clock_change_start_at_00_00_local(
     due = at_local(zone, first, 0, 0)
     assert notifications.expiry_reminders(at=(due - timedelta(minutes=30)).astimezone(UTC)) == (0, 0)
     assert notifications.expiry_reminders(at=(due + timedelta(minutes=10)).astimezone(UTC)) == (1, 1)
+
+
+def test_a_period_filter_up_to_the_last_day_of_the_calendar_is_not_a_server_error(
+    as_admin, employee, administrator, bonuses
+):
+    services.accrue(user=employee, amount=10, actor=administrator)
+    for query in ("period_to=9999-12-31", "period_from=0001-01-01&period_to=9999-12-31"):
+        response = as_admin.get(f"/bonuses/log/?{query}")
+        assert response.status_code == 200
+        assert [row.record.amount for row in response.context["table"].page.object_list] == [10]
+    assert as_admin.get("/bonuses/orders/?period_to=9999-12-31").status_code == 200
