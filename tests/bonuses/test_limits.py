@@ -928,3 +928,10 @@ def test_a_period_filter_up_to_the_last_day_of_the_calendar_is_not_a_server_erro
         assert response.status_code == 200
         assert [row.record.amount for row in response.context["table"].page.object_list] == [10]
     assert as_admin.get("/bonuses/orders/?period_to=9999-12-31").status_code == 200
+
+
+def test_the_daily_run_refuses_a_date_before_anything_could_be_due(bonuses):
+    for day in ("0001-01-01", (today() - timedelta(days=36_600)).isoformat()):
+        with pytest.raises(CommandError, match="more than 100 years ago"):
+            call_command("bonuses_daily", date=day, stdout=StringIO())
+    call_command("bonuses_daily", date=(today() - timedelta(days=36_000)).isoformat(), stdout=StringIO())
