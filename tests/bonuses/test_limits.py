@@ -229,8 +229,7 @@ def test_a_single_accrual_past_the_maximum_balance_is_refused_and_changes_nothin
     assert as_admin.get("/bonuses/log/").status_code == 200
     for url in ("/bonuses/log/?export=xlsx", "/bonuses/accrual/?export=xlsx"):
         export = as_admin.get(url)
-        assert export.status_code == 200 and b"".join(export.streaming_content)
-        export.close()
+        assert export.status_code == 200 and b"".join(export.streaming_content)  # read through: closes it
     as_admin.force_login(employee)
     for url in ("/shop/", "/account/balance/"):
         response = as_admin.get(url)
