@@ -257,7 +257,11 @@ def check_balance_room(over: list[tuple[str, Decimal]], currency, *, one: bool) 
         )
     names = ", ".join(name for name, _credited in over[:5])
     if len(over) > 5:
-        names = _("%(names)s and %(count)d more") % {"names": names, "count": len(over) - 5}
+        more = len(over) - 5
+        names = ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+            "names": names,
+            "count": more,
+        }
     raise BalanceAboveMaximum(
         ngettext(
             "%(count)d employee would pass the %(max)s %(currency)s one account may be credited in all (%(names)s); "

@@ -24,7 +24,9 @@ Identities that always hold (checked by `manage.py check_ledger`):
 - lot.remaining = lot.amount + sum of the lot's allocations
 - sum of remaining over activated, unexpired lots = active (after settlement);
   over non-activated lots = non-activated; open reservations (amount) = reserved
-- the account's stored figures equal the ones computed from its entries.
+- the account's stored figures equal the ones computed from its entries;
+- every stored figure is within rules.MAX_BALANCE (check constraints), which bounds what an
+  account may be credited in all (README, "Limits").
 
 Writes go through `bonuses/services.py` only; rule-applying reads through `bonuses/selectors.py`.
 """
