@@ -17,6 +17,18 @@ class InvalidAmount(BonusError):
     default_message = _("Enter an amount greater than zero.")
 
 
+class AmountAboveMaximum(InvalidAmount):
+    """More than one operation may move (rules.MAX_OPERATION)."""
+
+    default_message = _("The amount is more than the maximum for one operation.")
+
+
+class BalanceAboveMaximum(BonusError):
+    """An accrual that would take an account past what it may be credited in all (rules.MAX_BALANCE)."""
+
+    default_message = _("The accrual would take the account past the maximum it may be credited.")
+
+
 class InsufficientBalance(BonusError):
     default_message = _("The amount is more than the available balance.")
 

@@ -1,6 +1,6 @@
 """The filters of the accrual table and of the log; every value lives in the URL."""
 
-from datetime import UTC, timedelta
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -31,14 +31,23 @@ class CompanyDayFilter(django_filters.DateFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        try:
-            bound = rules.start_of_day(value + timedelta(days=1) if self.until else value)
-            bound.astimezone(UTC)  # the database compares instants in UTC
-        except OverflowError:  # from the first day a date can name, or until its last: no bound that way
+        # A bound at the calendar's very ends (0001-01-01, 9999-12-31) bounds nothing.
+        moment = _midnight(rules.day_after(value, 1) if self.until else value)
+        if moment is None:
             return queryset
-        if self.until:
-            return queryset.filter(**{f"{self.field_name}__lt": bound})
-        return queryset.filter(**{f"{self.field_name}__gte": bound})
+        return queryset.filter(**{f"{self.field_name}__{'lt' if self.until else 'gte'}": moment})
+
+
+def _midnight(day):
+    """00:00 of `day` in the company time zone; None where there is no such day or instant (in UTC)."""
+    if day is None:
+        return None
+    moment = rules.start_of_day(day)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return moment
 
 
 class PeriodForm(forms.Form):

@@ -2,15 +2,17 @@
 
 import bisect
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import rules, services
-from .exceptions import InvalidAmount, InvalidSettings
+from .exceptions import InvalidAmount, InvalidDates, InvalidSettings
 from .models import Currency
 from .rules import MAX_COMMENT
 
@@ -73,6 +75,51 @@ class EmployeeAutocomplete(forms.Select):
         return [(None, options, 0)]
 
 
+class AmountField(forms.DecimalField):
+    """Every amount field: read as a person types it, and as the services read text (rules.parse_amount).
+
+    A text input (a number input would refuse "1 000" in the browser), for decimals on a phone's
+    keyboard; the limits (greater than zero, at most two places, the maximum for one operation) are
+    the ledger's own, with its messages. The form adds the currency's whole-number rule (`checked_amount`).
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, *, maximum: Decimal = rules.MAX_OPERATION, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        self.maximum = maximum
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        # static/js/accrual.js reads the maximum to show no total for an amount that would be refused.
+        return {**super().widget_attrs(widget), "inputmode": "decimal", "data-max-amount": str(self.maximum)}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return rules.parse_amount(value)
+        except InvalidAmount as error:
+            raise forms.ValidationError(error.message, code="invalid") from None
+
+    def validate(self, value):
+        forms.Field.validate(self, value)  # required; DecimalField's own checks are the ledger's below
+        if value is not None:
+            try:
+                rules.clean_amount(value, None, maximum=self.maximum)
+            except InvalidAmount as error:
+                raise forms.ValidationError(error.message, code="invalid") from None
+
+
+def whole_numbers_hint(field: AmountField, currency) -> None:
+    """A whole-number currency: digits only on a phone's keyboard, and no total for a fraction (accrual.js)."""
+    if currency.whole_numbers:
+        field.widget.attrs.update({"inputmode": "numeric", "data-whole-numbers": "1"})
+
+
 def checked_amount(amount, currency):
     """The ledger's own amount rules (whole numbers, limits), as a field error."""
     try:
@@ -105,14 +152,16 @@ class AccrualForm(IdempotentForm):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": _("The currency is not valid: open the form again.")},
     )
-    amount = forms.DecimalField(label=_("Amount"), min_value=0.01, decimal_places=2, max_digits=14)
+    amount = AmountField(label=_("Amount"))
     comment = forms.CharField(
         label=_("Comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3})
     )
     expires_on = forms.DateField(
         label=_("Expiry date"), required=False, widget=DATE_INPUT, help_text=_("The last day the points can be used.")
     )
-    lifetime_days = forms.IntegerField(label=_("or lifetime (days)"), required=False, min_value=1)
+    lifetime_days = forms.IntegerField(
+        label=_("or lifetime (days)"), required=False, widget=forms.NumberInput(attrs={"min": 1, "max": rules.MAX_DAYS})
+    )
     activates_on = forms.DateField(label=_("Activation date"), required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, currency: Currency, **kwargs):
@@ -122,8 +171,7 @@ class AccrualForm(IdempotentForm):
 
     def use_currency(self, currency: Currency) -> None:
         self.currency = currency
-        if currency.whole_numbers:
-            self.fields["amount"].widget.attrs["step"] = "1"
+        whole_numbers_hint(self.fields["amount"], currency)
 
     def clean_currency(self):
         # Cleaned before the amount, whose rules (whole numbers) are the chosen currency's.
@@ -132,6 +180,31 @@ class AccrualForm(IdempotentForm):
 
     def clean_amount(self):
         return checked_amount(self.cleaned_data["amount"], self.currency)
+
+    # Dates and lifetimes as far as the product means them (100 years), with the services' messages.
+    def clean_expires_on(self):
+        return self._checked_date("expires_on", rules.check_expiry_date)
+
+    def clean_activates_on(self):
+        return self._checked_date("activates_on", rules.check_activation_date)
+
+    def clean_lifetime_days(self):
+        days = self.cleaned_data["lifetime_days"]
+        if days is not None:
+            try:
+                rules.check_lifetime_days(days)
+            except InvalidDates as error:
+                raise forms.ValidationError(error.message) from None
+        return days
+
+    def _checked_date(self, name, check):
+        day = self.cleaned_data[name]
+        if day is not None:
+            try:
+                check(day, rules.local_date(timezone.now()))
+            except InvalidDates as error:
+                raise forms.ValidationError(error.message) from None
+        return day
 
     def clean(self):
         data = super().clean()
@@ -173,7 +246,7 @@ class WriteOffForm(IdempotentForm):
         error_messages={"invalid_choice": _("Choose an active employee from the list.")},
     )
     currency = forms.ModelChoiceField(label=_("Currency"), queryset=Currency.objects.all(), empty_label=None)
-    amount = forms.DecimalField(label=_("Subtract bonuses"), min_value=0.01, decimal_places=2, max_digits=14)
+    amount = AmountField(label=_("Subtract bonuses"))
     comment = forms.CharField(
         label=_("Comment"),
         required=False,

@@ -11,12 +11,13 @@ its e-mail once, with a placeholder for the name, and puts each recipient's name
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,7 @@ from django.utils.html import escape
 
 from . import bulk
 from .models import Currency, Lot, OutgoingEmail
-from .rules import last_usable_day, local_date, start_of_day
+from .rules import day_after, last_usable_day, local_date, start_of_day
 
 IMMEDIATE = 50  # e-mails sent right after the commit that queued them
 MAX_ATTEMPTS = 5  # a failing e-mail is retried by send_queued_mail until then
@@ -162,13 +163,15 @@ def expiry_reminders(*, at: datetime) -> tuple[int, int]:
     emails = lots = 0
     today = local_date(at)
     for currency in Currency.objects.filter(expiry_reminder_days__isnull=False):
-        cutoff = start_of_day(today + timedelta(days=currency.expiry_reminder_days + 1))
+        # Beyond the calendar (a setting stored by an older version): every expiring lot is due.
+        last = day_after(today, currency.expiry_reminder_days + 1)
+        cutoff = Q(expires_at__lte=start_of_day(last)) if last else Q()
         with transaction.atomic():
             # Lots an operation holds right now are skipped (never waited for): the next run has them.
             due = list(
                 Lot.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(account__currency=currency, account__user__is_active=True, reminded_at__isnull=True)
-                .filter(is_activated=True, remaining__gt=0, expires_at__gt=at, expires_at__lte=cutoff)
+                .filter(cutoff, is_activated=True, remaining__gt=0, expires_at__gt=at)
                 .order_by("account_id", "expires_at")
                 .values_list("pk", "account__user__email", "account__user__full_name", "expires_at", "remaining")
             )

@@ -7,20 +7,41 @@ an expiry date means usable through 23:59:59 of that day, i.e. expired from 00:0
 """
 
 import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from .exceptions import InvalidAmount, InvalidDates, InvalidSettings
+from .exceptions import AmountAboveMaximum, BalanceAboveMaximum, InvalidAmount, InvalidDates, InvalidSettings
 
 ZERO = Decimal("0.00")
-MAX_AMOUNT = Decimal("999999999999.99")
 MAX_COMMENT = 1000
 PERIOD_UNITS = ("days", "months", "years")
 DEFAULT_BURN_STEPS = [{"period": 1, "unit": "years", "percent": 100}]
+
+# Limits (README "Limits"). Far below what the amount columns hold (14 digits, 2 of them decimals), so
+# that every figure, and the sums and totals made of them, can be stored and read back exactly.
+# - One operation moves at most MAX_OPERATION: an accrual (each employee's amount in a bulk accrual),
+#   a write-off, a gift's price.
+# - One account is credited at most MAX_BALANCE in all (every accrual, the written-off ones too). Its
+#   figures are parts of what it was credited, so each of them stays within it; the database refuses
+#   any stored figure beyond it.
+# - Dates, lifetimes, delays and periods reach at most MAX_YEARS ahead.
+MAX_OPERATION = Decimal("10000000.00")
+MAX_BALANCE = Decimal("1000000000.00")
+MAX_YEARS = 100
+MAX_DAYS = 36_525  # 100 years of days
+MAX_PERIOD = {"days": MAX_DAYS, "months": 12 * MAX_YEARS, "years": MAX_YEARS}
+
+
+def grouped(value) -> str:
+    """A limit as people read it: 10000000 -> "10,000,000"; 10.5 -> "10.50"."""
+    value = Decimal(value)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
 
 
 # Days and instants -------------------------------------------------------------------------
@@ -59,8 +80,13 @@ def lot_timing(
     today = local_date(at)
     if expires_on is not None and lifetime_days is not None:
         raise InvalidDates(_("Give either an expiry date or a lifetime, not both."))
-    if lifetime_days is not None and (not isinstance(lifetime_days, int) or lifetime_days < 1):
-        raise InvalidDates(_("The lifetime must be a whole number of days, at least 1."))
+    if lifetime_days is not None:
+        check_lifetime_days(lifetime_days)
+    if expires_on is not None:
+        check_expiry_date(expires_on, today)
+    if activates_on is not None:
+        check_activation_date(activates_on, today)
+    check_currency_periods(currency)
 
     if activates_on is not None:
         activation_day = activates_on
@@ -71,8 +97,6 @@ def lot_timing(
     activates_at = start_of_day(activation_day) if activation_day and activation_day > today else None
 
     if expires_on is not None:
-        if expires_on < today:
-            raise InvalidDates(_("The expiry date is in the past."))
         last_day = expires_on
     elif lifetime_days is not None:
         last_day = today + timedelta(days=lifetime_days)
@@ -86,28 +110,168 @@ def lot_timing(
     return activates_at, expires_at
 
 
+def farthest_day(today: date) -> date:
+    """The last day an accrual may name as its expiry or activation: 100 years from today."""
+    return add_period(today, MAX_YEARS, "years")
+
+
+def check_lifetime_days(days) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InvalidDates(
+            _("The lifetime must be a whole number of days from 1 to %(max)s (100 years).") % {"max": grouped(MAX_DAYS)}
+        )
+
+
+def check_expiry_date(day: date, today: date) -> None:
+    if day < today:
+        raise InvalidDates(_("The expiry date is in the past."))
+    if day > farthest_day(today):
+        raise InvalidDates(
+            _("The expiry date can be at most 100 years ahead: %(last)s at the latest.")
+            % {"last": farthest_day(today).isoformat()}
+        )
+
+
+def check_activation_date(day: date, today: date) -> None:
+    if day > farthest_day(today):
+        raise InvalidDates(
+            _("The activation date can be at most 100 years ahead: %(last)s at the latest.")
+            % {"last": farthest_day(today).isoformat()}
+        )
+
+
+def period_within_limit(value, unit) -> bool:
+    """At most 100 years in its unit (36,525 days, 1,200 months or 100 years)."""
+    return unit in MAX_PERIOD and value <= MAX_PERIOD[unit]
+
+
+def check_currency_periods(currency) -> None:
+    """Refuse to apply an activation delay or a lifetime stored beyond 100 years (by an older version)."""
+    if (currency.activation_delay_days or 0) > MAX_DAYS:
+        raise InvalidSettings(
+            _("The activation delay of %(currency)s is more than 100 years: correct it in the currency's settings.")
+            % {"currency": currency.name}
+        )
+    lifetime = currency.lifetime_value
+    if (
+        currency.burn_policy == "from_crediting"
+        and lifetime
+        and not period_within_limit(lifetime, currency.lifetime_unit)
+    ):
+        raise InvalidSettings(
+            _("The lifetime of %(currency)s is more than 100 years: correct it in the currency's settings.")
+            % {"currency": currency.name}
+        )
+
+
+def day_after(day: date, days: int) -> date | None:
+    """`days` calendar days after `day`; None when that is beyond the calendar."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
 # Amounts -----------------------------------------------------------------------------------
 
+NOT_A_NUMBER = gettext_lazy("Enter the amount in digits, for example 1250 or 1,250.50.")
+UNCLEAR = gettext_lazy(
+    "The separators are unclear: use a point for decimals and spaces or commas between groups of three digits, "
+    "for example 1 250.50 or 1,250.50."
+)
+# What a person types: digits (ASCII only), optionally in groups of three separated by spaces (also
+# no-break and narrow no-break ones, as word processors and some locales write them) or by commas
+# (as the product shows amounts: "12,345.50"), then a point and decimals. A comma is a decimal
+# separator only where it is the only separator and 1 or 2 digits follow ("12,5"). static/js/accrual.js
+# (updateTotal) reads amounts the same way.
+_SPACES = " \u00a0\u202f"
+_GROUPED = re.compile(
+    rf"(?P<sign>[-+]?)(?P<whole>[0-9]+|[1-9][0-9]{{0,2}}(?P<sep>[{_SPACES},])[0-9]{{3}}(?:(?P=sep)[0-9]{{3}})*)?"
+    r"(?:\.(?P<fraction>[0-9]+))?",
+    re.ASCII,
+)
+_DECIMAL_COMMA = re.compile(r"(?P<sign>[-+]?)(?P<whole>[0-9]+),(?P<fraction>[0-9]{1,2})", re.ASCII)
+_NUMBER_LIKE = re.compile(rf"[-+]?[0-9{_SPACES},.]*[0-9][0-9{_SPACES},.]*", re.ASCII)
 
-def clean_amount(amount, currency) -> Decimal:
-    """The amount as a Decimal with two places, or InvalidAmount with the reason."""
-    if isinstance(amount, float):
-        amount = repr(amount)
-    try:
-        value = Decimal(str(amount).strip()) if not isinstance(amount, Decimal) else amount
-    except (InvalidOperation, ValueError):
-        raise InvalidAmount(_("Enter a number.")) from None
+
+def parse_amount(text: str) -> Decimal:
+    """The number in `text` as a person types it (see above), or InvalidAmount saying what is wrong."""
+    text = str(text).strip()
+    match = _GROUPED.fullmatch(text) or _DECIMAL_COMMA.fullmatch(text)
+    if match and (match["whole"] or match["fraction"]):
+        whole = re.sub(rf"[{_SPACES},]", "", match["whole"] or "0")
+        return Decimal(f"{match['sign']}{whole}.{match['fraction'] or '0'}")
+    raise InvalidAmount(UNCLEAR if _NUMBER_LIKE.fullmatch(text) else NOT_A_NUMBER)
+
+
+def clean_amount(amount, currency, *, maximum: Decimal | None = None) -> Decimal:
+    """The amount as a Decimal with two places, or InvalidAmount with the reason.
+
+    Text is read as a person types it (`parse_amount`); `currency` None skips its whole-number rule;
+    `maximum` is MAX_OPERATION unless given (a reservation or a refund may reach MAX_BALANCE).
+    """
+    maximum = MAX_OPERATION if maximum is None else maximum
+    if isinstance(amount, bool):
+        raise InvalidAmount(NOT_A_NUMBER)
+    if isinstance(amount, Decimal):
+        value = amount
+    elif isinstance(amount, int):
+        value = Decimal(amount)
+    elif isinstance(amount, float):
+        value = Decimal(repr(amount)) if amount == amount and abs(amount) != float("inf") else Decimal("NaN")
+    else:
+        value = parse_amount(amount)
     if not value.is_finite():
-        raise InvalidAmount(_("Enter a number."))
+        raise InvalidAmount(NOT_A_NUMBER)
     if value <= 0:
         raise InvalidAmount(_("Enter an amount greater than zero."))
-    if value > MAX_AMOUNT:
-        raise InvalidAmount(_("The amount is too large."))
+    if value > maximum:
+        raise AmountAboveMaximum(
+            _("The amount is more than %(max)s, the maximum for one operation.") % {"max": grouped(maximum)}
+        )
     if value != value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
         raise InvalidAmount(_("Use at most two decimal places."))
-    if currency.whole_numbers and value != value.to_integral_value():
+    if currency is not None and currency.whole_numbers and value != value.to_integral_value():
         raise InvalidAmount(_("%(currency)s are whole numbers only.") % {"currency": currency.name})
     return value.quantize(Decimal("0.01"))
+
+
+def check_balance_room(over: list[tuple[str, Decimal]], currency, *, one: bool) -> None:
+    """Refuse an accrual that would take accounts past MAX_BALANCE credited in all.
+
+    `over` holds (name, credited so far) of the accounts that would pass it; `one` says whether the
+    accrual goes to one employee (the message then says how much more is possible).
+    """
+    if not over:
+        return
+    limit = grouped(MAX_BALANCE)
+    if one:
+        name, credited = over[0]
+        room = max(MAX_BALANCE - credited, ZERO)
+        raise BalanceAboveMaximum(
+            _(
+                "%(name)s can be credited at most %(room)s more %(currency)s: "
+                "one account may be credited %(max)s in all."
+            )
+            % {"name": name, "room": f"{room:,.2f}", "currency": currency.name, "max": limit}
+        )
+    names = ", ".join(name for name, _credited in over[:5])
+    if len(over) > 5:
+        more = len(over) - 5
+        names = ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+            "names": names,
+            "count": more,
+        }
+    raise BalanceAboveMaximum(
+        ngettext(
+            "%(count)d employee would pass the %(max)s %(currency)s one account may be credited in all (%(names)s); "
+            "nothing was accrued.",
+            "%(count)d employees would pass the %(max)s %(currency)s one account may be credited in all (%(names)s); "
+            "nothing was accrued.",
+            len(over),
+        )
+        % {"count": len(over), "max": limit, "currency": currency.name, "names": names}
+    )
 
 
 def round_computed(amount: Decimal, currency) -> Decimal:
@@ -137,6 +301,11 @@ def clean_burn_steps(steps) -> list[dict]:
             raise InvalidSettings(_("Step %(n)d needs a period, a unit and a percentage.") % {"n": number}) from None
         if unit not in PERIOD_UNITS or period < 1:
             raise InvalidSettings(_("Step %(n)d: the period must be at least one day, month or year.") % {"n": number})
+        if not period_within_limit(period, unit):
+            raise InvalidSettings(
+                _("Step %(n)d: the period can be at most 100 years (%(days)s days or %(months)s months).")
+                % {"n": number, "days": grouped(MAX_DAYS), "months": grouped(MAX_PERIOD["months"])}
+            )
         if not 0 < percent <= 100:
             raise InvalidSettings(_("Step %(n)d: the percentage must be above 0 and at most 100.") % {"n": number})
         if percent == 100 and number != len(steps):
@@ -155,9 +324,34 @@ def clean_burn_steps(steps) -> list[dict]:
     return cleaned
 
 
-def burn_due_at(streak_started_at: datetime, step: dict) -> datetime:
-    """After a full period without an order (counted in days like a lifetime), from 00:00."""
-    return expiry_instant(add_period(local_date(streak_started_at), int(step["period"]), step["unit"]))
+def burn_due_at(streak_started_at: datetime, step: dict) -> datetime | None:
+    """After a full period without an order (counted in days like a lifetime), from 00:00.
+
+    None when that is beyond the calendar (a step stored by an older version): it is never due.
+    """
+    try:
+        return expiry_instant(add_period(local_date(streak_started_at), int(step["period"]), step["unit"]))
+    except (OverflowError, ValueError):
+        return None
+
+
+def burn_cutoff(step: dict, at: datetime) -> datetime | None:
+    """The streaks started before this moment, and only those, have `step` due by `at`.
+
+    `burn_due_at` is 00:00 of the day after the period ends; so is this cutoff, found by going the
+    period back from `at` in calendar days of the company time zone (a period of N days is not N
+    times 24 hours when a clock change falls into it). None: no streak can have it due yet.
+    """
+    period, unit = int(step["period"]), step["unit"]
+    last = local_date(at) - timedelta(days=1)  # the period must have ended by this day
+    try:
+        start = add_period(last, -period, unit)
+        # Months and years clamp at a month's end (31 January + 1 month = 28 February): later days may map there too.
+        while add_period(start + timedelta(days=1), period, unit) <= last:
+            start += timedelta(days=1)
+        return start_of_day(start + timedelta(days=1))
+    except (OverflowError, ValueError):
+        return None
 
 
 # First-expiring-first and settlement -------------------------------------------------------
@@ -247,7 +441,7 @@ def plan_settlement(
         while burn_steps and account.streak_started_at and account.burned_steps < len(burn_steps):
             step = burn_steps[account.burned_steps]
             due = burn_due_at(account.streak_started_at, step)
-            if due > moment:
+            if due is None or due > moment:
                 return
             account.burned_steps += 1
             spendable = spendable_lots(lots, due)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -113,6 +114,9 @@ def ledger_problems(account: Account) -> list[str]:
     """Every identity of the ledger that does not hold for this account (empty when all hold)."""
     problems = []
     stored = {name: getattr(account, name) for name in FIGURES}
+    for name in FIGURES:
+        if stored[name] > rules.MAX_BALANCE:
+            problems.append(f"stored {name} {stored[name]} is above the maximum {rules.grouped(rules.MAX_BALANCE)}")
     if stored["total_accrued"] != sum(stored[n] for n in ("active", "reserved", "non_activated", "spent", "expired")):
         problems.append(
             f"total accrued {stored['total_accrued']} != active + reserved + non-activated + spent + expired"
@@ -144,6 +148,37 @@ def ledger_problems(account: Account) -> list[str]:
     if held != stored["reserved"]:
         problems.append(f"open reservations hold {held}, the account says {stored['reserved']} reserved")
     return problems
+
+
+def unreadable_figures(account_id: int) -> list[str]:
+    """The figures of an account, its lots and entries that cannot be read as amounts, as stored.
+
+    Read with a raw cursor (no conversion to Decimal): what `ledger_problems` cannot read, for a report.
+    """
+    tables = [
+        (Account, ("id",), FIGURES),
+        (Lot, ("account_id",), ("amount", "remaining")),
+        (Entry, ("account_id",), ("amount", "balance_after")),
+    ]
+    found = []
+    with connection.cursor() as cursor:
+        for model, (key,), columns in tables:
+            names = ", ".join(model._meta.get_field(column).column for column in columns)
+            cursor.execute(f"SELECT id, {names} FROM {model._meta.db_table} WHERE {key} = %s ORDER BY id", [account_id])
+            for pk, *values in cursor.fetchall():
+                for column, value in zip(columns, values, strict=True):
+                    if value is not None and not _readable(value):
+                        found.append(f"{model._meta.verbose_name} {pk}: {column} {value} cannot be read as an amount")
+    return found
+
+
+def _readable(value) -> bool:
+    """Within the columns' 14 digits (2 decimals) and the ledger's maximum."""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return False
+    return number.is_finite() and abs(number) <= rules.MAX_BALANCE
 
 
 # Screens -----------------------------------------------------------------------------------

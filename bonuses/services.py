@@ -11,13 +11,14 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import DecimalField, F, Max, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -99,10 +100,11 @@ def get_currency(currency: Currency | None = None) -> Currency:
 
 
 def _normal(value) -> str:
-    """A payload value as text, so that 100, "100" and Decimal("100.00") are the same request."""
+    """A payload value as text, so that 1000, "1000", "1 000" and Decimal("1000.00") are the same request."""
     try:
-        return str(Decimal(str(value).strip()).normalize())
-    except ArithmeticError:
+        number = rules.parse_amount(value) if isinstance(value, str) else Decimal(str(value).strip())
+        return str(number.normalize())
+    except (ArithmeticError, exceptions.InvalidAmount):
         return str(value)
 
 
@@ -215,24 +217,22 @@ def _burn_steps(currency: Currency) -> list[dict] | None:
 
 
 def _burn_due(account: Account, steps: list[dict] | None, at: datetime) -> bool:
-    return bool(
-        steps
-        and account.streak_started_at
-        and account.burned_steps < len(steps)
-        and rules.burn_due_at(account.streak_started_at, steps[account.burned_steps]) <= at
-    )
+    if not (steps and account.streak_started_at and account.burned_steps < len(steps)):
+        return False
+    due = rules.burn_due_at(account.streak_started_at, steps[account.burned_steps])
+    return due is not None and due <= at
 
 
 def _burn_candidates(currency: Currency, at: datetime):
-    """Accounts that may have a burn-out step due (a small superset; _burn_due checks exactly)."""
+    """Accounts that have a burn-out step due by `at` (as rules.burn_due_at says; _burn_due checks each)."""
     steps = _burn_steps(currency)
-    if not steps:
-        return Account.objects.none()
     condition = Q()
-    for index, step in enumerate(steps):
-        shortest_days = {"days": 1, "months": 28, "years": 365}[step["unit"]] * int(step["period"])
-        cutoff = at - timedelta(days=shortest_days)
-        condition |= Q(burned_steps=index, streak_started_at__lte=cutoff)
+    for index, step in enumerate(steps or ()):
+        cutoff = rules.burn_cutoff(step, at)
+        if cutoff is not None:
+            condition |= Q(burned_steps=index, streak_started_at__lt=cutoff)
+    if not condition:
+        return Account.objects.none()
     return Account.objects.filter(condition, currency=currency, streak_started_at__isnull=False)
 
 
@@ -700,6 +700,7 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
         account_ids = _account_ids(user_ids, currency, create=True)
         moment = _resolve(at, _lock(account_ids))
         accrual = _clean_accrual(currency, moment, **options)
+        _check_balance_room(account_ids, accrual.amount, currency, one=operation == "accrue")
         _settle_ids(account_ids, currency, moment)
         batch = None
         if operation == "accrue_many":
@@ -723,6 +724,27 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
         return batch or Entry.objects.filter(account_id=account_ids[0]).latest("id")
 
     return _idempotent(actor, key, operation, payload, run)
+
+
+def _check_balance_room(account_ids: list[int], amount: Decimal, currency, *, one: bool) -> None:
+    """Refuse the whole accrual if it would take any of these accounts past rules.MAX_BALANCE credited in all.
+
+    What an account was credited in all is its total accrued plus what was written off; every figure
+    of it is part of that. One statement per chunk finds the accounts that would pass it.
+    """
+    credited = Round(
+        F("total_accrued") + F("written_off"), PLACES, output_field=DecimalField(max_digits=15, decimal_places=2)
+    )
+    over = []
+    for chunk in _chunks(account_ids):
+        over += (
+            Account.objects.filter(pk__in=chunk)
+            .annotate(credited=credited)
+            .filter(credited__gt=rules.MAX_BALANCE - amount)
+            .order_by("user__full_name", "pk")
+            .values_list("user__full_name", "credited")
+        )
+    rules.check_balance_room(over, currency, one=one)
 
 
 def _accrue_ids(account_ids: list[int], accrual: _Accrual, currency, at, actor, batch: Batch | None) -> None:
@@ -812,7 +834,7 @@ def reserve(
 ) -> Reservation:
     """Hold points for an order: they leave the active balance at once, first-expiring first."""
     currency, at = get_currency(currency), _given(at)
-    value = rules.clean_amount(amount, currency)
+    value = rules.clean_amount(amount, currency, maximum=rules.MAX_BALANCE)  # an order's points may add up
     with transaction.atomic():
         account, at = _prepare(user, currency, at)
         _check_spendable(account)
@@ -916,7 +938,9 @@ def refund(reservation: Reservation, *, amount=None, at: datetime | None = None,
     with transaction.atomic():
         account, fresh, at = _prepare_reservation(reservation, at, Reservation.Status.CAPTURED)
         refundable = fresh.amount - fresh.refunded
-        value = refundable if amount is None else rules.clean_amount(amount, account.currency)
+        value = (
+            refundable if amount is None else rules.clean_amount(amount, account.currency, maximum=rules.MAX_BALANCE)
+        )
         if value <= 0 or value > refundable:
             raise exceptions.InvalidAmount(
                 _("At most %(refundable)s points of this order can be refunded.") % {"refundable": refundable}

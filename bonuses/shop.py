@@ -86,8 +86,9 @@ def place_order(
                 else _("%(gift)s is out of stock.") % {"gift": locked.name}
             )
         moment = _now(at)
+        points = rules.clean_amount(locked.price * quantity, locked.currency, maximum=rules.MAX_BALANCE)
         order = Order.objects.create(
-            user=user, gift=locked, quantity=quantity, unit_price=locked.price, points=locked.price * quantity,
+            user=user, gift=locked, quantity=quantity, unit_price=locked.price, points=points,
             currency=locked.currency, pickup_office=pickup_office, delivery_comment=delivery_comment,
             placed_by=actor, created_at=moment,
         )  # fmt: skip

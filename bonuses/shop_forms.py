@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
-from .forms import EmployeeAutocomplete, IdempotentForm, checked_amount
+from .forms import AmountField, EmployeeAutocomplete, IdempotentForm, checked_amount
 from .models import Gift
 from .rules import MAX_COMMENT
 
@@ -128,7 +128,7 @@ class GiftForm(forms.ModelForm):
     class Meta:
         model = Gift
         fields = ["name", "category", "description", "picture", "price", "currency", "stock", "is_active"]
-        field_classes = {"picture": GiftPictureField}
+        field_classes = {"picture": GiftPictureField, "price": AmountField}
 
     def clean(self):
         data = super().clean()

@@ -24,7 +24,9 @@ Identities that always hold (checked by `manage.py check_ledger`):
 - lot.remaining = lot.amount + sum of the lot's allocations
 - sum of remaining over activated, unexpired lots = active (after settlement);
   over non-activated lots = non-activated; open reservations (amount) = reserved
-- the account's stored figures equal the ones computed from its entries.
+- the account's stored figures equal the ones computed from its entries;
+- every stored figure is within rules.MAX_BALANCE (check constraints), which bounds what an
+  account may be credited in all (README, "Limits").
 
 Writes go through `bonuses/services.py` only; rule-applying reads through `bonuses/selectors.py`.
 """
@@ -33,6 +35,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +45,15 @@ from ..exceptions import InvalidSettings
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
+LIFETIME_TOO_LONG = _("A lifetime can be at most 100 years (36,525 days or 1,200 months).")
+
+
+def within_maximum(name: str, *, signed: bool = False) -> models.CheckConstraint:
+    """The database refuses a stored figure beyond rules.MAX_BALANCE (also via update() or raw SQL)."""
+    condition = Q(**{f"{name}__lte": rules.MAX_BALANCE})
+    if signed:
+        condition &= Q(**{f"{name}__gte": -rules.MAX_BALANCE})
+    return models.CheckConstraint(condition=condition, name=f"%(class)s_{name}_within_maximum")
 
 
 class ImmutableQuerySet(models.QuerySet):
@@ -91,10 +103,17 @@ class Currency(models.Model):
         _("whole numbers"), default=False, help_text=_("Amounts must be whole; computed accruals are rounded up.")
     )
     activation_delay_days = models.PositiveIntegerField(
-        _("activation delay (days)"), default=0, help_text=_("Points credited on day D become active on day D+N.")
+        _("activation delay (days)"),
+        default=0,
+        help_text=_("Points credited on day D become active on day D+N."),
+        validators=[
+            MaxValueValidator(rules.MAX_DAYS, _("The activation delay can be at most 36,525 days (100 years)."))
+        ],
     )
     burn_policy = models.CharField(_("burn-out policy"), max_length=20, choices=BurnPolicy, default=BurnPolicy.NEVER)
-    lifetime_value = models.PositiveIntegerField(_("lifetime"), null=True, blank=True)
+    lifetime_value = models.PositiveIntegerField(
+        _("lifetime"), null=True, blank=True, validators=[MaxValueValidator(rules.MAX_DAYS, LIFETIME_TOO_LONG)]
+    )
     lifetime_unit = models.CharField(_("lifetime unit"), max_length=10, choices=LifetimeUnit, default=LifetimeUnit.DAYS)
     burn_steps = models.JSONField(
         _("burn-out steps"),
@@ -107,7 +126,13 @@ class Currency(models.Model):
         ),
     )
     expiry_reminder_days = models.PositiveIntegerField(
-        _("expiry reminder (days before)"), null=True, blank=True, help_text=_("Empty: no reminders.")
+        _("expiry reminder (days before)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no reminders."),
+        validators=[
+            MaxValueValidator(rules.MAX_DAYS, _("The reminder can be at most 36,525 days (100 years) before."))
+        ],
     )
     requires_confirmation = models.BooleanField(_("confirmation by code"), default=False)
 
@@ -139,6 +164,10 @@ class Currency(models.Model):
                 )
         if self.burn_policy == self.BurnPolicy.FROM_CREDITING and not self.lifetime_value:
             raise ValidationError({"lifetime_value": _("Give the lifetime of credited points.")})
+        # Beyond 36,525 in any unit the field's own validator says so.
+        lifetime = self.lifetime_value
+        if lifetime and lifetime <= rules.MAX_DAYS and not rules.period_within_limit(lifetime, self.lifetime_unit):
+            raise ValidationError({"lifetime_value": LIFETIME_TOO_LONG})
         if self.burn_policy == self.BurnPolicy.FROM_LAST_PURCHASE:
             try:
                 self.burn_steps = rules.clean_burn_steps(self.burn_steps or rules.DEFAULT_BURN_STEPS)
@@ -180,6 +209,10 @@ class Account(models.Model):
                 models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"account_{name}_not_negative")
                 for name in ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")
             ),
+            *(
+                within_maximum(name)
+                for name in ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")
+            ),
         ]
         indexes = [models.Index(fields=["currency", "active"])]
 
@@ -214,6 +247,7 @@ class Lot(models.Model):
         verbose_name_plural = _("lots")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="lot_amount_positive"),
+            within_maximum("amount"),  # and remaining, which stays within the amount
             models.CheckConstraint(condition=Q(remaining__gte=0), name="lot_remaining_not_negative"),
             models.CheckConstraint(condition=Q(remaining__lte=F("amount")), name="lot_remaining_within_amount"),
             models.CheckConstraint(
@@ -248,6 +282,7 @@ class Batch(models.Model):
     class Meta:
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
+        constraints = [within_maximum("amount")]
 
     def __str__(self) -> str:
         return f"Batch {self.pk}"
@@ -278,6 +313,7 @@ class Reservation(models.Model):
         verbose_name_plural = _("reservations")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="reservation_amount_positive"),
+            within_maximum("amount"),
             models.CheckConstraint(
                 condition=Q(refunded__gte=0) & Q(refunded__lte=F("amount")), name="reservation_refund_within_amount"
             ),
@@ -331,6 +367,8 @@ class Entry(ImmutableModel):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="entry_balance_after_not_negative"),
+            within_maximum("amount", signed=True),
+            within_maximum("balance_after"),
         ]
         indexes = [
             models.Index(fields=["-at", "-id"], name="entry_newest"),
@@ -353,7 +391,10 @@ class Allocation(ImmutableModel):
     class Meta:
         verbose_name = _("allocation")
         verbose_name_plural = _("allocations")
-        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="allocation_amount_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="allocation_amount_not_zero"),
+            within_maximum("amount", signed=True),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} of lot {self.lot_id}"

@@ -6,11 +6,13 @@ releases it, and returning a completed order (in whole or in part) refunds into 
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .ledger import AMOUNT, Currency, Reservation
+from .. import rules
+from .ledger import AMOUNT, Currency, Reservation, within_maximum
 
 
 class Category(models.Model):
@@ -30,7 +32,15 @@ class Gift(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     picture = models.ImageField(_("picture"), upload_to="gifts/", blank=True)
-    price = models.DecimalField(_("price"), **AMOUNT)
+    price = models.DecimalField(
+        _("price"),
+        **AMOUNT,
+        validators=[
+            MaxValueValidator(
+                rules.MAX_OPERATION, _("The amount is more than 10,000,000, the maximum for one operation.")
+            )
+        ],
+    )
     currency = models.ForeignKey(Currency, models.PROTECT, related_name="gifts", verbose_name=_("currency"))
     stock = models.PositiveIntegerField(_("stock"), null=True, blank=True, help_text=_("Empty: unlimited."))
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive gifts are not in the shop."))
@@ -40,7 +50,10 @@ class Gift(models.Model):
         verbose_name = _("gift")
         verbose_name_plural = _("gifts")
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=Q(price__gt=0), name="gift_price_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="gift_price_positive"),
+            within_maximum("price"),
+        ]
         indexes = [models.Index(fields=["is_active", "category", "price"])]
 
     def __str__(self) -> str:
@@ -88,6 +101,8 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(returned_quantity__lte=F("quantity")), name="order_return_within_quantity"
             ),
+            within_maximum("unit_price"),
+            within_maximum("points"),
         ]
         indexes = [models.Index(fields=["status", "-created_at"]), models.Index(fields=["user", "-created_at"])]
 

@@ -87,13 +87,40 @@
     }
   });
 
-  // The bulk modal shows the total before Send.
+  // The bulk modal shows the total before Send. The amount is read exactly as the server reads it
+  // (bonuses/rules.py parse_amount and clean_amount): digits, optionally in groups of three separated
+  // by spaces (also no-break ones) or commas, a point for decimals, or a lone comma followed by one or
+  // two digits. Anything the server would refuse shows a dash, never a misleading total.
   function updateTotal() {
     const summary = document.querySelector("[data-bulk-summary]");
     if (!summary) { return; }
-    const amount = parseFloat((document.querySelector("#modal-body input[name=amount]") || {}).value || "0");
-    const total = (isNaN(amount) ? 0 : amount) * parseInt(summary.dataset.count, 10);
-    summary.querySelector("[data-bulk-total]").textContent = total.toLocaleString(undefined, { maximumFractionDigits: 2 });
+    const input = document.querySelector("#modal-body input[name=amount]");
+    const text = (input ? input.value : "").trim();
+    const grouped = /^([-+]?)([0-9]+|[1-9][0-9]{0,2}([ \u00a0\u202f,])[0-9]{3}(?:\3[0-9]{3})*)?(?:\.([0-9]+))?$/;
+    const decimalComma = /^([-+]?)([0-9]+),([0-9]{1,2})$/;
+    let cents = null;  // the amount in hundredths, when the server would accept it
+    let match = grouped.exec(text);
+    let whole, fraction;
+    if (match && (match[2] || match[4] !== undefined)) {
+      whole = match[2] || "0"; fraction = match[4] || "";
+    } else if ((match = decimalComma.exec(text))) {
+      whole = match[2]; fraction = match[3];
+    }
+    if (match && match[1] !== "-" && fraction.length <= 2) {
+      const value = Number(whole.replace(/[ \u00a0\u202f,]/g, "")) * 100 + Number(fraction.padEnd(2, "0"));
+      const maximum = Number(input.dataset.maxAmount) * 100;
+      const wholeOnly = input.dataset.wholeNumbers === "1";
+      if (value > 0 && !(maximum && value > maximum) && !(wholeOnly && value % 100 !== 0)) { cents = value; }
+    }
+    const shown = summary.querySelector("[data-bulk-total]");
+    if (text === "") {
+      shown.textContent = "0";
+    } else if (cents === null) {
+      shown.textContent = "\u2014";
+    } else {
+      const total = cents * parseInt(summary.dataset.count, 10) / 100;
+      shown.textContent = total.toLocaleString(undefined, { maximumFractionDigits: 2 });
+    }
   }
   document.addEventListener("input", function (event) {
     if (event.target.matches("#modal-body input[name=amount]")) { updateTotal(); }

@@ -23,6 +23,8 @@ class Command(BaseCommand):
                 day = date.fromisoformat(options["date"])
             except ValueError:
                 raise CommandError(f"--date must look like 2026-03-15, not {options['date']!r}") from None
+            if day < rules.add_period(rules.local_date(timezone.now()), -rules.MAX_YEARS, "years"):
+                raise CommandError("--date is more than 100 years ago: nothing can have been due then.")
             # Every activation, expiry and burn-out of a day happens at its 00:00.
             at = rules.start_of_day(day)
             if at > timezone.now():
