@@ -164,9 +164,10 @@ class Currency(models.Model):
                 )
         if self.burn_policy == self.BurnPolicy.FROM_CREDITING and not self.lifetime_value:
             raise ValidationError({"lifetime_value": _("Give the lifetime of credited points.")})
-        # Beyond 36,525 in any unit the field's own validator says so.
-        lifetime = self.lifetime_value
-        if lifetime and lifetime <= rules.MAX_DAYS and not rules.period_within_limit(lifetime, self.lifetime_unit):
+        # Beyond 36,525 in any unit the field's own validator says so; an unknown unit, the unit's field.
+        lifetime, unit = self.lifetime_value, self.lifetime_unit
+        known = unit in self.LifetimeUnit.values
+        if lifetime and known and lifetime <= rules.MAX_DAYS and not rules.period_within_limit(lifetime, unit):
             raise ValidationError({"lifetime_value": LIFETIME_TOO_LONG})
         if self.burn_policy == self.BurnPolicy.FROM_LAST_PURCHASE:
             try:
