@@ -3,11 +3,23 @@
 (function () {
   "use strict";
 
+  // tom-select hides the original <select> only visually and moves its <label> to its own combobox:
+  // the original would stay in the accessibility tree as a second, nameless field. Hide it there, and
+  // give the combobox what the original said about errors and help.
+  function linkToCombobox(select, tom) {
+    const combobox = tom.focus_node || tom.control_input;
+    select.setAttribute("aria-hidden", "true");
+    ["aria-describedby", "aria-invalid"].forEach(function (name) {
+      if (select.hasAttribute(name)) { combobox.setAttribute(name, select.getAttribute(name)); }
+    });
+    if (select.classList.contains("is-invalid")) { combobox.setAttribute("aria-invalid", "true"); }
+  }
+
   // <select data-autocomplete="URL">: a tom-select that asks the server as the user types.
   function initAutocomplete(root) {
     root.querySelectorAll("select[data-autocomplete]:not(.tomselected)").forEach(function (select) {
       const url = select.dataset.autocomplete;
-      new TomSelect(select, {
+      linkToCombobox(select, new TomSelect(select, {
         valueField: "id",
         labelField: "text",
         searchField: [],
@@ -23,12 +35,17 @@
             .then(function (data) { callback(data.results); })
             .catch(function () { callback(); });
         },
-      });
+      }));
     });
     // Multiple choices (departments, tags, event types) as tags with a remove button.
     root.querySelectorAll("select[multiple]:not(.tomselected)").forEach(function (select) {
-      new TomSelect(select, { plugins: ["remove_button"], maxOptions: null });
+      linkToCombobox(select, new TomSelect(select, { plugins: ["remove_button"], maxOptions: null }));
     });
+  }
+
+  // Icons are decoration next to their text: screen readers should not spell out the glyph.
+  function hideIcons(root) {
+    root.querySelectorAll("i.bi:not([aria-hidden])").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
   }
 
   // Small forms that apply as soon as a choice changes (currency, rows per page).
@@ -37,6 +54,14 @@
     if (form) { form.submit(); }
   });
 
+  hideIcons(document);
   initAutocomplete(document);
-  document.body.addEventListener("htmx:afterSettle", function (event) { initAutocomplete(event.target); });
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    hideIcons(event.target);
+    initAutocomplete(event.target);
+  });
+
+  // A form sent back with errors: the keyboard starts at the first field in error.
+  const invalid = document.querySelector("#main form .is-invalid:not(.tomselected), #main form .ts-wrapper.is-invalid [role=combobox]");
+  if (invalid) { invalid.focus(); }
 })();
