@@ -217,8 +217,10 @@ def test_row_controls_name_their_employee_and_the_actions_column_is_named(login,
     buttons = table.get_by_role("button", name="Add bonuses")
     expect(buttons).to_have_count(len(team))
     names = [f"Add bonuses to {user.full_name}" for user in team]
-    visible_label = "b => { const c = b.cloneNode(true); c.querySelectorAll('.visually-hidden').forEach(e => e.remove());" \
+    visible_label = (
+        "b => { const c = b.cloneNode(true); c.querySelectorAll('.visually-hidden').forEach(e => e.remove());"
         " return c.textContent.trim(); }"
+    )
     assert [button.evaluate(visible_label) for button in buttons.all()] == ["Add bonuses"] * len(team)
     for user, name in zip(team, names, strict=True):
         expect(row_of(page, user).get_by_role("button")).to_have_accessible_name(name)
