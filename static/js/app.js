@@ -62,6 +62,9 @@
   });
 
   // A form sent back with errors: the keyboard starts at the first field in error.
-  const invalid = document.querySelector("#main form .is-invalid:not(.tomselected), #main form .ts-wrapper.is-invalid [role=combobox]");
+  const invalid = document.querySelector([
+    "#main form input.is-invalid", "#main form textarea.is-invalid", "#main form select.is-invalid:not(.tomselected)",
+    "#main form .ts-wrapper.is-invalid [role=combobox]",
+  ].join(", "));
   if (invalid) { invalid.focus(); }
 })();

@@ -255,6 +255,37 @@ def test_write_off_names_the_employee_field_and_announces_the_available_balance(
 
 # 6 -------------------------------------------------------------------------------------------
 
+
+def test_a_refused_form_starts_the_keyboard_at_the_first_field_in_error(
+    login, live_server, administrator, employee, currency, console, ledger_snapshot
+):
+    services.accrue(user=employee, amount=200, actor=administrator, comment="Welcome", currency=currency)
+    before = ledger_snapshot()
+    console.expect_status(400)
+    page = login(administrator)
+
+    # The gift desk sent without an employee: the autocomplete takes the focus, marked and described.
+    page.goto(f"{live_server.url}/bonuses/orders/new/")
+    page.get_by_role("button", name="Place order").click()
+    combobox = page.get_by_role("combobox", name="Employee")
+    expect(combobox).to_be_focused()
+    expect(combobox).to_have_attribute("aria-invalid", "true")
+    expect(combobox).to_have_accessible_description(page.locator("#id_employee_error").inner_text().strip())
+
+    # A write-off of more than is available: the amount takes the focus, described by the refusal.
+    page.goto(f"{live_server.url}/bonuses/write-off/")
+    choose_in_tom_select(page, "id_employee", "rik Emp", "Erik Employee")
+    page.get_by_label("Subtract bonuses").fill("500")
+    page.get_by_role("button", name="Confirm").click()
+    amount = page.get_by_label("Subtract bonuses")
+    expect(amount).to_be_focused()
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_accessible_description(re.compile(r"Only 200\.00 points are available"))
+    assert ledger_snapshot() == before
+
+
+# 7 -------------------------------------------------------------------------------------------
+
 # Where the focus ring is, and the colours it is seen against: the element's own outline against the
 # background just outside it (the outline is drawn 2 px outside the element). A tom-select draws it on its box.
 FOCUS_RING = """
