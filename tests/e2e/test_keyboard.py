@@ -353,3 +353,36 @@ def test_focus_rings_have_three_to_one_contrast(login, live_server, administrato
     page.goto(f"{live_server.url}/shop/")
     problems += weak_focus_rings(page, 20)
     assert not problems, "focus rings below 3:1 or missing:\n" + "\n".join(problems)
+
+
+# The edge of each visible field and check box, and the background behind it.
+FIELD_EDGES = """
+() => Array.from(document.querySelectorAll(".form-control, .form-select, .form-check-input, .ts-control"))
+  .filter((field) => field.offsetParent !== null && !field.matches(".ts-wrapper, .tomselected"))
+  .map((field) => {
+    let node = field.parentElement, background = "rgb(255, 255, 255)";
+    for (; node; node = node.parentElement) {
+      const colour = getComputedStyle(node).backgroundColor;
+      if (colour !== "transparent" && !/rgba\\(.*, 0\\)$/.test(colour)) { background = colour; break; }
+    }
+    return { field: `${field.tagName.toLowerCase()}#${field.id}.${field.className}`.slice(0, 80),
+             border: getComputedStyle(field).borderTopColor, background: background };
+  })
+"""
+
+
+def test_fields_and_check_boxes_have_a_visible_edge(login, live_server, administrator, employee, team):
+    """WCAG 1.4.11: what shows that a field is a field (its border) has 3:1 against its background."""
+    page = login(administrator)
+    problems = []
+    for url in ("/bonuses/accrual/", "/bonuses/write-off/", "/shop/", "/bonuses/orders/new/"):
+        page.goto(f"{live_server.url}{url}")
+        edges = page.evaluate(FIELD_EDGES)
+        assert edges, url
+        problems += [
+            f"{url} {edge['field']}: {edge['border']} on {edge['background']}"
+            f" = {contrast(edge['border'], edge['background']):.2f}:1"
+            for edge in edges
+            if contrast(edge["border"], edge["background"]) < 3
+        ]
+    assert not problems, "field edges below 3:1:\n" + "\n".join(problems)
