@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE = Axe()
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 
@@ -70,7 +71,7 @@ class Audit:
 
     def __call__(self, name: str) -> None:
         self.audited += 1
-        result = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+        result = AXE.run(self.page, options=AXE_OPTIONS)
         for violation in result.response["violations"]:
             self.problems.append(
                 f"{name} @ {self.width}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
