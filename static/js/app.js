@@ -48,11 +48,34 @@
     root.querySelectorAll("i.bi:not([aria-hidden])").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
   }
 
-  // Small forms that apply as soon as a choice changes (currency, rows per page).
+  // Small forms that apply as soon as a choice changes (currency, rows per page). The arrow keys change a
+  // closed select one step at a time: a choice made with the keyboard applies on Enter or when the field is
+  // left, so that moving through the choices does not reload the page at each step (WCAG 3.2.2).
+  let keyedSelect = null;
+  document.addEventListener("keydown", function (event) {
+    const select = event.target.closest && event.target.closest("form[data-autosubmit] select");
+    if (!select) { return; }
+    if (event.key === "Enter" && select.dataset.pending) {
+      event.preventDefault();
+      select.form.submit();
+    } else if (event.key !== "Tab" && event.key !== "Shift") {
+      keyedSelect = select;
+    }
+  });
   document.addEventListener("change", function (event) {
     const form = event.target.closest("form[data-autosubmit]");
-    if (form) { form.submit(); }
+    if (!form) { return; }
+    if (event.target === keyedSelect) {
+      event.target.dataset.pending = "1";
+    } else {
+      form.submit();
+    }
   });
+  document.addEventListener("focusout", function (event) {
+    if (event.target.dataset && event.target.dataset.pending) { event.target.form.submit(); }
+    if (event.target === keyedSelect) { keyedSelect = null; }
+  });
+  document.addEventListener("pointerdown", function () { keyedSelect = null; });
 
   hideIcons(document);
   initAutocomplete(document);

@@ -286,6 +286,43 @@ def test_a_refused_form_starts_the_keyboard_at_the_first_field_in_error(
 
 # 7 -------------------------------------------------------------------------------------------
 
+
+def test_the_arrow_keys_move_through_the_currency_choice_without_reloading(
+    login, live_server, administrator, team, currency
+):
+    """WCAG 3.2.2: the currency select applies a mouse choice at once, a keyboard choice on Enter or on leaving."""
+    stars = Currency.objects.create(name="Stars", whole_numbers=True)
+    stones = Currency.objects.create(name="Stones")
+    page = login(administrator)
+    page.goto(f"{live_server.url}/bonuses/accrual/")
+    choice = page.get_by_label("Currency")
+    choice.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(choice).to_have_value(str(stones.pk))
+    page.wait_for_timeout(300)  # time for a reload that must not come
+    assert "currency=" not in page.url
+    page.keyboard.press("ArrowUp")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"currency={stars.pk}"))
+    expect(page.get_by_label("Currency")).to_have_value(str(stars.pk))
+
+    # Leaving the field applies the choice too.
+    page.get_by_label("Currency").focus()
+    page.keyboard.press("ArrowUp")
+    with page.expect_navigation():
+        page.keyboard.press("Tab")
+    expect(page).to_have_url(re.compile(rf"currency={currency.pk}"))
+
+    # With the mouse a choice applies at once.
+    with page.expect_navigation():
+        page.get_by_label("Rows per page").select_option("50")
+    expect(page).to_have_url(re.compile(r"per_page=50"))
+
+
+# 8 -------------------------------------------------------------------------------------------
+
 # Where the focus ring is, and the colours it is seen against: the element's own outline against the
 # background just outside it (the outline is drawn 2 px outside the element). A tom-select draws it on its box.
 FOCUS_RING = """
