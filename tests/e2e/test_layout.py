@@ -63,15 +63,21 @@ def orders(employee, administrator, currency, catalog):
     return [pending, completed, cancelled, returned]
 
 
-# The elements that stick out of the window on the right, outermost first (none: nothing scrolls sideways).
+# What sticks out of the window on the right (none: nothing scrolls sideways): elements whose box ends past
+# it, else elements whose content (a line that may not wrap) runs out of their box.
 STICKING_OUT = """
 () => {
   const width = document.documentElement.clientWidth;
   if (document.documentElement.scrollWidth <= width) { return []; }
-  return Array.from(document.querySelectorAll("body *"))
-    .filter((e) => e.getBoundingClientRect().right > width + 0.5)
-    .slice(0, 5)
-    .map((e) => `<${e.tagName.toLowerCase()} class="${e.className}"> ends at ${e.getBoundingClientRect().right} px`);
+  const describe = (e) => `<${e.tagName.toLowerCase()} class="${e.className}"> ${e.textContent.trim().slice(0, 40)}`;
+  const all = Array.from(document.querySelectorAll("body *"));
+  const past = all.filter((e) => e.getBoundingClientRect().right > width + 0.5)
+    .map((e) => `${describe(e)} ends at ${e.getBoundingClientRect().right} px`);
+  const spills = all.filter((e) => getComputedStyle(e).overflowX === "visible" && e.scrollWidth > e.clientWidth + 1);
+  const spilling = spills.filter((e) => !spills.some((inner) => inner !== e && e.contains(inner)))  // innermost
+    .map((e) => `${describe(e)} holds ${e.scrollWidth} px in ${e.clientWidth} px`);
+  const wide = `the page is ${document.documentElement.scrollWidth} px wide in ${width} px`;
+  return [wide, ...past.concat(spilling).slice(0, 5)];
 }
 """
 
