@@ -9,6 +9,17 @@ from .models import Entry
 from .templatetags.points import points
 
 
+class ActionsColumn(tables.TemplateColumn):
+    """The buttons of a row, under a header that screen readers name and the eye does not need."""
+
+    def __init__(self, template_name):
+        super().__init__(template_name=template_name, orderable=False, attrs={"td": {"class": "text-end text-nowrap"}})
+
+    @property
+    def header(self):
+        return format_html('<span class="visually-hidden">{}</span>', _("Actions"))
+
+
 def amount_html(value, *, currency=None, signed=False):
     """A figure with thousands separators (no decimals in a whole-number currency); a signed amount
     also coloured by its sign."""
@@ -23,7 +34,11 @@ class AccrualTable(tables.Table):
         accessor="pk",
         attrs={
             "th__input": {"class": "form-check-input", "data-select-page": "", "aria-label": _("Select the page")},
-            "td__input": {"class": "form-check-input", "data-select-row": "", "aria-label": _("Select")},
+            "td__input": {
+                "class": "form-check-input",
+                "data-select-row": "",
+                "aria-label": lambda record: _("Select %(name)s") % {"name": record.full_name},
+            },
         },
         orderable=False,
     )
@@ -35,12 +50,7 @@ class AccrualTable(tables.Table):
     department = tables.Column(verbose_name=_("Department"), order_by=("department__name",))
     tags = tables.Column(verbose_name=_("Tags"), accessor="pk", order_by=("first_tag",))
     balance = tables.Column(verbose_name=_("Balance"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
-    actions = tables.TemplateColumn(
-        template_name="bonuses/partials/accrual_actions.html",
-        verbose_name="",
-        orderable=False,
-        attrs={"td": {"class": "text-end text-nowrap"}},
-    )
+    actions = ActionsColumn("bonuses/partials/accrual_actions.html")
 
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "accrual-table"}
@@ -153,12 +163,7 @@ class OrderTable(tables.Table):
     quantity = tables.Column(verbose_name=_("Qty"), attrs={"td": {"class": "text-end"}})
     points = tables.Column(verbose_name=_("Points"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
     status = tables.Column(verbose_name=_("Status"))
-    actions = tables.TemplateColumn(
-        template_name="bonuses/orders/actions.html",
-        verbose_name="",
-        orderable=False,
-        attrs={"td": {"class": "text-end text-nowrap"}},
-    )
+    actions = ActionsColumn("bonuses/orders/actions.html")
 
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "order-table"}

@@ -63,6 +63,52 @@
     htmx.ajax("GET", url, { target: "#modal-body" }).then(function () { modal.show(); });
   }
 
+  // Focus for keyboard and screen-reader users: into the modal's first field when it opens (or the first
+  // field in error after a refused send), back to the button that opened it when it closes, and after a
+  // successful send (a new page) to that row's button again, described by the message, or to the message.
+  let opener = null;
+  const RETURN_KEY = "accrual-return-focus";
+
+  function focusInModal() {
+    const body = document.getElementById("modal-body");
+    const target = body.querySelector("input.is-invalid, textarea.is-invalid, select.is-invalid")
+      || body.querySelector(".modal-body .alert-danger") || body.querySelector("input[name=amount]");
+    if (!target) { return; }
+    if (!target.matches("input, textarea, select")) { target.setAttribute("tabindex", "-1"); }
+    target.focus();
+  }
+  modalElement.addEventListener("shown.bs.modal", focusInModal);
+  modalElement.addEventListener("hidden.bs.modal", function () {
+    if (opener && opener.isConnected) { opener.focus(); }
+    opener = null;
+  });
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-open-modal], [data-bulk-open]");
+    if (button) { opener = button; }
+  });
+  document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+    const redirect = event.detail.xhr.getResponseHeader("HX-Redirect");
+    if (!redirect || !event.detail.elt.closest || !event.detail.elt.closest("#modal-body")) { return; }
+    const row = opener && opener.closest("tr[data-employee]");
+    sessionStorage.setItem(RETURN_KEY, JSON.stringify({ url: redirect, employee: row ? row.dataset.employee : null }));
+  });
+
+  function restoreFocus() {
+    const saved = JSON.parse(sessionStorage.getItem(RETURN_KEY) || "null");
+    sessionStorage.removeItem(RETURN_KEY);
+    const here = new URL(window.location.href);
+    if (!saved || new URL(saved.url, here).href !== here.href) { return; }
+    const message = document.getElementById("message-1");
+    const button = saved.employee && document.querySelector(`tr[data-employee="${saved.employee}"] [data-open-modal]`);
+    if (button) {
+      if (message) { button.setAttribute("aria-describedby", message.id); }
+      button.focus();
+    } else if (message) {
+      message.closest(".alert").setAttribute("tabindex", "-1");
+      message.closest(".alert").focus();
+    }
+  }
+
   bulkButton.addEventListener("click", function () {
     const params = new URLSearchParams({ currency: bar.dataset.currency, next: window.location.pathname + window.location.search });
     if (allMatching) {
@@ -76,8 +122,8 @@
 
   // The row buttons carry hx-get; the modal opens once the form has arrived.
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "modal-body" && !modalElement.classList.contains("show")) {
-      modal.show();
+    if (event.detail.target.id === "modal-body") {
+      if (modalElement.classList.contains("show")) { focusInModal(); } else { modal.show(); }
     }
     updateTotal();
   });
@@ -127,4 +173,5 @@
   });
 
   refresh();
+  restoreFocus();
 })();
