@@ -1,31 +1,10 @@
 """Django admin for the ledger. The log is read-only: every change goes through services."""
 
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
-from . import selectors
-from .models import Account, Batch, Category, Currency, Entry, Gift, Lot, Order, OutgoingEmail, Reservation
-from .shop_forms import GiftForm
+from giftshop.web.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger, the orders and the outbox: administrators (`bonuses.manage_giftshop`) read them here;
-    nobody adds, changes or deletes a row."""
-
-    def has_view_permission(self, request, obj=None):
-        return selectors.can_manage(request.user) or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return selectors.can_manage(request.user) or super().has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import Account, Batch, Currency, Entry, Lot, Reservation
 
 
 @admin.register(Currency)
@@ -73,45 +52,3 @@ class ReservationAdmin(ReadOnlyAdmin):
 class BatchAdmin(ReadOnlyAdmin):
     list_display = ("pk", "at", "currency", "amount", "employee_count", "actor", "comment")
     list_select_related = ("currency", "actor")
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    search_fields = ("name",)
-
-
-@admin.register(Gift)
-class GiftAdmin(admin.ModelAdmin):
-    form = GiftForm  # the catalog screen's checks: the price's rules, and only real pictures
-    list_display = ("name", "category", "price", "currency", "stock", "is_active")
-    list_filter = ("is_active", "category", "currency")
-    search_fields = ("name", "description")
-    list_select_related = ("category", "currency")
-    actions = ["deactivate"]
-
-    def has_delete_permission(self, request, obj=None):
-        # A gift that was ordered is deactivated, never deleted (its orders point at it).
-        return obj is not None and not obj.orders.exists() and super().has_delete_permission(request, obj)
-
-    @admin.action(description=_("Deactivate the selected gifts"))
-    def deactivate(self, request, queryset):
-        queryset.update(is_active=False)
-
-
-@admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
-    list_display = ("number", "created_at", "user", "gift", "quantity", "points", "currency", "status")
-    list_filter = ("status", "currency")
-    search_fields = ("user__full_name", "user__email", "gift__name")
-    list_select_related = ("user", "gift", "currency")
-    date_hierarchy = "created_at"
-
-
-@admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(ReadOnlyAdmin):
-    """Did the e-mail go out? Waiting, sent, or failed with the mail server's answer."""
-
-    list_display = ("created_at", "recipient", "subject", "sent_at", "attempts")
-    list_filter = (("sent_at", admin.EmptyFieldListFilter), "attempts")
-    search_fields = ("recipient", "subject")
-    date_hierarchy = "created_at"

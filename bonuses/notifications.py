@@ -1,125 +1,32 @@
-"""E-mails to employees: written to the outbox in the transaction that caused them, sent after it commits.
+"""The ledger's e-mails: points received and expiry reminders, written to the outbox in the transaction
+that caused them and sent after it commits (`giftshop.outbox`).
 
-The first `IMMEDIATE` waiting e-mails go out right after the commit; a bigger queue (a bulk
-accrual) and every failure are left to `manage.py send_queued_mail`, run by cron every minute.
-The confirmation code goes out directly: the gift desk is waiting for it, and must hear if it failed.
-
-Each e-mail is plain text (`templates/bonuses/email/<name>.txt`, first line the subject, rendered
-without HTML escaping) with an HTML alternative of the same content (`<name>.html`, escaped as HTML).
-Both greet the employee by name and link to the site at `settings.SITE_URL`. A bulk accrual renders
-its e-mail once, with a placeholder for the name, and puts each recipient's name in by string slicing.
+Each e-mail is `templates/bonuses/email/<name>.txt` with its HTML alternative `<name>.html`; both
+greet the employee by name and link to the site at `settings.SITE_URL`. A bulk accrual renders its
+e-mail once, with a placeholder for the name, and puts each recipient's name in by string slicing.
 """
 
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 
-from . import bulk
-from .models import Currency, Lot, OutgoingEmail
+from giftshop.outbox import services as outbox
+
+from .models import Currency, Lot
 from .rules import day_after, last_usable_day, local_date, start_of_day
 
-IMMEDIATE = 50  # e-mails sent right after the commit that queued them
-MAX_ATTEMPTS = 5  # a failing e-mail is retried by send_queued_mail until then
-SEND_BATCH = 100  # e-mails per SMTP connection and per transaction
-
-
 NAME = "\x00name\x00"  # the greeting's place in a batch's one rendering (no form lets a NUL through)
-
-
-def _link(url_name: str) -> str:
-    return settings.SITE_URL + reverse(url_name)
+LOTS_PER_UPDATE = 1000  # reminded lots marked per statement
 
 
 def _message(template: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text body, HTML body) of one e-mail."""
-    context = {
-        **context,
-        "balance_url": _link("my-balance"),
-        "orders_url": _link("shop-orders"),
-        "shop_url": _link("shop"),
-    }
-    text = render_to_string(f"bonuses/email/{template}.txt", context).strip()
-    subject, _blank, body = text.partition("\n")
-    subject = subject.strip()
-    html = render_to_string(f"bonuses/email/{template}.html", {**context, "subject": subject}).strip()
-    return subject, body.strip() + "\n", html + "\n"
-
-
-def _name(full_name: str, email: str) -> str:
-    return full_name or email
-
-
-def _queue(messages: list[tuple[str, str, str, str]]) -> None:
-    """(recipient, subject, body, HTML body) into the outbox, in bulk: a batch may reach 100,000."""
-    now = timezone.now()
-    bulk.insert(
-        OutgoingEmail,
-        ["recipient", "subject", "body", "html_body", "created_at", "attempts", "last_error"],
-        [(*message, now, 0, "") for message in messages],
-    )
-    # robust: the change is committed whatever the mail server does; a failure waits for the next try.
-    transaction.on_commit(lambda: send_queued(limit=IMMEDIATE, stop_on_error=True), robust=True)
-
-
-def send_queued(*, limit: int | None = None, stop_on_error: bool = False) -> tuple[int, int]:
-    """Send waiting e-mails, oldest first, each at most once per call; returns (sent, failed).
-
-    Two senders at once never send one e-mail twice: each takes its batch with the rows locked
-    (skipping rows another sender holds; on SQLite the write transaction serializes them).
-    """
-    sent = failed = 0
-    last = 0
-    while limit is None or sent + failed < limit:
-        size = SEND_BATCH if limit is None else min(SEND_BATCH, limit - sent - failed)
-        with transaction.atomic():
-            batch = list(
-                OutgoingEmail.objects.select_for_update(skip_locked=True)
-                .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, pk__gt=last)
-                .order_by("pk")[:size]
-            )
-            if not batch:
-                break
-            mailer = get_connection()  # opened by the first send: a failure to connect is that e-mail's
-            try:
-                for mail in batch:
-                    try:
-                        message = EmailMultiAlternatives(
-                            mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.recipient], connection=mailer
-                        )
-                        if mail.html_body:  # e-mails queued before there were HTML bodies have none
-                            message.attach_alternative(mail.html_body, "text/html")
-                        message.send()
-                    except Exception as error:  # whatever the mail server did: recorded, retried later
-                        mail.attempts += 1
-                        mail.last_error = f"{type(error).__name__}: {error}"[:1000]
-                        failed += 1
-                        if stop_on_error:
-                            break
-                    else:
-                        mail.sent_at = timezone.now()
-                        sent += 1
-            finally:
-                mailer.close()
-            OutgoingEmail.objects.bulk_update(batch, ["sent_at", "attempts", "last_error"])
-            last = batch[-1].pk
-        if failed and stop_on_error:
-            break
-    return sent, failed
-
-
-def order_changed(order, event: str, **extra) -> None:
-    user = order.user
-    context = {"order": order, "name": _name(user.full_name, user.email), **extra}
-    _queue([(user.email, *_message(f"order_{event}", context))])
+    """(subject, text body, HTML body) of one of the ledger's e-mails."""
+    links = {"balance_url": outbox.link("my-balance"), "shop_url": outbox.link("shop:catalog")}
+    return outbox.render(f"bonuses/email/{template}", {**context, **links})
 
 
 def points_received(
@@ -147,10 +54,10 @@ def points_received(
     html_head, in_html, html_tail = html.partition(NAME)
     messages = []
     for email, full_name in recipients:
-        name = _name(full_name, email)
+        name = outbox.greeting_name(full_name, email)
         text = text_head + (name if in_text else "") + text_tail
         messages.append((email, subject, text, html_head + (escape(name) if in_html else "") + html_tail))
-    _queue(messages)
+    outbox.queue(messages)
 
 
 def expiry_reminders(*, at: datetime) -> tuple[int, int]:
@@ -180,22 +87,14 @@ def expiry_reminders(*, at: datetime) -> tuple[int, int]:
                 expiring[(email, name)][last_usable_day(expires_at)] += remaining
             messages = []
             for (email, name), days in expiring.items():
-                context = {"name": _name(name, email), "currency": currency, "expiries": sorted(days.items())}
+                greeting = outbox.greeting_name(name, email)
+                context = {"name": greeting, "currency": currency, "expiries": sorted(days.items())}
                 messages.append((email, *_message("expiry_reminder", context)))
             if messages:
-                _queue(messages)
-            for start in range(0, len(due), SEND_BATCH * 10):
-                Lot.objects.filter(pk__in=[row[0] for row in due[start : start + SEND_BATCH * 10]]).update(
+                outbox.queue(messages)
+            for start in range(0, len(due), LOTS_PER_UPDATE):
+                Lot.objects.filter(pk__in=[row[0] for row in due[start : start + LOTS_PER_UPDATE]]).update(
                     reminded_at=at
                 )
         emails, lots = emails + len(messages), lots + len(due)
     return emails, lots
-
-
-def confirmation_code(user, code: str) -> None:
-    subject, body, html = _message("confirmation_code", {"name": _name(user.full_name, user.email), "code": code})
-    transaction.on_commit(
-        lambda: send_mail(
-            subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False, html_message=html
-        )
-    )

@@ -18,7 +18,7 @@ from users.models import Department
 
 from . import rules
 from .filters import EmployeeFilter
-from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Gift, Lot
+from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Lot
 from .services import FIGURES, _burn_steps, get_currency
 
 ZERO = Decimal("0.00")
@@ -294,7 +294,7 @@ def search_employees(employees, query: str):
     ).order_by("full_name", "pk")
 
 
-# The employee's own pages and the shop --------------------------------------------------------
+# The employee's own pages --------------------------------------------------------
 
 
 def balances(user) -> list[tuple]:
@@ -323,18 +323,3 @@ def pending_activations(user, currency, at: datetime | None = None) -> list[tupl
         day = rules.local_date(activates_at)
         by_day[day] = by_day.get(day, ZERO) + remaining
     return sorted(by_day.items())
-
-
-def shop_gifts(user, *, category=None, query: str = "", sort: str = "", affordable: bool = False):
-    """Active gifts in stock or not, filtered as the shop page asks; "affordable" means by my active balance now."""
-    gifts = Gift.objects.filter(is_active=True).select_related("category", "currency")
-    if category:
-        gifts = gifts.filter(category=category)
-    if query:
-        gifts = gifts.filter(Q(name__icontains=query) | Q(description__icontains=query))
-    if affordable:
-        affordable_in = Q(pk__in=[])
-        for currency, figures in balances(user):
-            affordable_in |= Q(currency=currency, price__lte=figures.active)
-        gifts = gifts.filter(affordable_in).exclude(stock=0)
-    return gifts.order_by({"price": "price", "-price": "-price"}.get(sort, "name"), "pk")

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import bulk, exceptions, notifications, rules
-from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Order, Reservation
+from .models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
 
 BATCH_SIZE = 5000  # ids per statement (an IN list), and accounts per transaction of a full settlement
 ACCRUAL_KINDS = {
@@ -151,11 +151,14 @@ def _idempotent(actor, key: str | None, operation: str, payload: dict, run: Call
             record.save(update_fields=["error_class", "error_message"])
             error = exc
         else:
-            field = "batch" if isinstance(result, Batch) else "order" if isinstance(result, Order) else "entry"
+            field = result._meta.model_name  # the key's fields are named after what it remembers: entry, batch, order
             setattr(record, field, result)
             record.save(update_fields=[field])
             return result
     raise error
+
+
+idempotent = _idempotent  # public: the shop's orders are idempotent the same way
 
 
 # Locking and settlement --------------------------------------------------------------------

@@ -1,32 +1,13 @@
-"""The accrual table and the log, rendered with django-tables2's Bootstrap 5 template."""
+"""The accrual table, the log and my history, rendered with django-tables2's Bootstrap 5 template."""
 
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from giftshop.web.tables import ActionsColumn, amount_html
+
 from .models import Entry
-from .templatetags.points import points
-
-
-class ActionsColumn(tables.TemplateColumn):
-    """The buttons of a row, under a header that screen readers name and the eye does not need."""
-
-    def __init__(self, template_name):
-        super().__init__(template_name=template_name, orderable=False, attrs={"td": {"class": "text-end text-nowrap"}})
-
-    @property
-    def header(self):
-        return format_html('<span class="visually-hidden">{}</span>', _("Actions"))
-
-
-def amount_html(value, *, currency=None, signed=False):
-    """A figure with thousands separators (no decimals in a whole-number currency); a signed amount
-    also coloured by its sign."""
-    if not signed:
-        return format_html('<span class="amount">{}</span>', points(value, currency))
-    css = "amount-positive" if value > 0 else "amount-negative"
-    return format_html('<span class="amount {}">{}</span>', css, points(value, currency, signed=True))
 
 
 class AccrualTable(tables.Table):
@@ -115,7 +96,7 @@ class LogTable(tables.Table):
         order = getattr(record.reservation, "order", None) if record.reservation_id else None
         if order is not None:
             label = _("Order %(number)s") % {"number": order.number}
-            return format_html('<a href="{}?number={}">{}</a>', reverse("bonuses:order-list"), order.pk, label)
+            return format_html('<a href="{}?number={}">{}</a>', reverse("shop:order-list"), order.pk, label)
         return "—"
 
 
@@ -147,35 +128,4 @@ class MyHistoryTable(tables.Table):
         if order is None:
             return "—"
         label = _("Order %(number)s: %(gift)s") % {"number": order.number, "gift": order.gift.name}
-        return format_html('<a href="{}">{}</a>', reverse("shop-orders"), label)
-
-
-class OrderTable(tables.Table):
-    number = tables.Column(verbose_name=_("Order"), accessor="pk")
-    created_at = tables.DateTimeColumn(
-        verbose_name=_("Placed"), format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}}
-    )
-    user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name",))
-    department = tables.Column(
-        verbose_name=_("Department"), accessor="user__department", order_by=("user__department__name",)
-    )
-    gift = tables.Column(verbose_name=_("Gift"), order_by=("gift__name",))
-    quantity = tables.Column(verbose_name=_("Qty"), attrs={"td": {"class": "text-end"}})
-    points = tables.Column(verbose_name=_("Points"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
-    status = tables.Column(verbose_name=_("Status"))
-    actions = ActionsColumn("bonuses/orders/actions.html")
-
-    class Meta:
-        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "order-table"}
-        order_by = ("-created_at",)
-        empty_text = _("No orders match the filter.")
-
-    def render_number(self, record):
-        return record.number
-
-    def render_points(self, record):
-        return format_html("{} {}", amount_html(record.points, currency=record.currency), record.currency.name)
-
-    def render_status(self, record):
-        css = {"pending": "warning", "completed": "success", "cancelled": "secondary"}.get(record.status, "info")
-        return format_html('<span class="badge text-bg-{}">{}</span>', css, record.get_status_display())
+        return format_html('<a href="{}">{}</a>', reverse("shop:my-order-list"), label)

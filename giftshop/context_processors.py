@@ -22,16 +22,16 @@ def navigation(request) -> dict:
         return {"nav_items": []}
     items = [
         NavItem(_("Home"), reverse("home"), "house", "employee"),
-        NavItem(_("Shop"), reverse("shop"), "bag", "employee"),
+        NavItem(_("Shop"), reverse("shop:catalog"), "bag", "employee"),
         NavItem(_("My balance"), reverse("my-balance"), "wallet2", "employee"),
-        NavItem(_("My orders"), reverse("shop-orders"), "receipt", "employee"),
+        NavItem(_("My orders"), reverse("shop:my-order-list"), "receipt", "employee"),
     ]
     if can_grant(user):
         items.append(NavItem(_("Accrual of bonuses"), reverse("bonuses:accrual-list"), "cash-coin", "admin"))
         items.append(NavItem(_("Log"), reverse("bonuses:log-list"), "journal-text", "admin"))
     if can_manage(user):
-        items.append(NavItem(_("Orders"), reverse("bonuses:order-list"), "box-seam", "admin"))
-        items.append(NavItem(_("Gift catalog"), reverse("bonuses:gift-list"), "gift", "admin"))
+        items.append(NavItem(_("Orders"), reverse("shop:order-list"), "box-seam", "admin"))
+        items.append(NavItem(_("Gift catalog"), reverse("shop:gift-list"), "gift", "admin"))
         items.append(NavItem(_("Write-offs"), reverse("bonuses:write-off"), "dash-circle", "admin"))
         items.append(NavItem(_("Settings"), reverse("bonuses:settings"), "sliders", "admin"))
     if user.is_active and user.is_staff and user.has_perm("users.view_user"):

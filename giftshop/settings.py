@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "import_export",
     "users",
     "bonuses",
+    "bonuses.shop",
+    "giftshop.outbox",
+    "giftshop.demo",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "giftshop.context_processors.navigation",
             ],
+            # The project's own tag libraries (giftshop is no app): `{% load points %}`, `{% load web %}`.
+            "libraries": {"points": "giftshop.templatetags.points", "web": "giftshop.templatetags.web"},
         },
     },
 ]

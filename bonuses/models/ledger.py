@@ -410,7 +410,7 @@ class IdempotencyKey(models.Model):
     payload_hash = models.CharField(max_length=64)
     entry = models.ForeignKey(Entry, models.PROTECT, null=True, blank=True, related_name="+")
     batch = models.ForeignKey(Batch, models.PROTECT, null=True, blank=True, related_name="+")
-    order = models.ForeignKey("bonuses.Order", models.PROTECT, null=True, blank=True, related_name="+")
+    order = models.ForeignKey("shop.Order", models.PROTECT, null=True, blank=True, related_name="+")
     error_class = models.CharField(max_length=50, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -113,7 +113,7 @@
     const params = new URLSearchParams({ currency: bar.dataset.currency, next: window.location.pathname + window.location.search });
     if (allMatching) {
       params.set("select_all", "1");
-      params.set("filters", bar.dataset.filters);
+      params.set("filters", bar.dataset.filters.replace(/^\?/, ""));  // the table's query string, without its "?"
     } else {
       params.set("employees", selectedIds().join(","));
     }

@@ -1,0 +1,248 @@
+"""The accrual table (filters, sorting, Excel export) with its "Add bonuses" modals, one row's and the
+bulk one, and the employee autocomplete of every employee field."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Min
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.generic import FormView
+from django_filters.views import FilterView
+
+from giftshop.templatetags.points import points
+from giftshop.web.forms import parse_id
+from giftshop.web.views import (
+    INVALID,
+    BoundedTableMixin,
+    ExportMixin,
+    GrantorRequiredMixin,
+    ServiceFormMixin,
+    redirect_after_post,
+    safe_next,
+)
+
+from .. import selectors, services
+from ..exports import AccrualExport
+from ..filters import EmployeeFilter
+from ..forms import AccrualForm, BulkAccrualForm, BulkSelectionForm
+from ..models import Currency
+from ..tables import AccrualTable
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+class CurrencyMixin:
+    """The currency a screen shows, from its URL; an unknown one shows the default currency.
+
+    A POST never goes by this: its currency is the form's cleaned `currency` field.
+    """
+
+    def get_currency(self) -> Currency:
+        if not hasattr(self, "_currency"):
+            pk = parse_id(self.request.GET.get("currency", ""))
+            currency = Currency.objects.filter(pk=pk).first() if pk else None
+            self._currency = currency or services.get_currency()
+        return self._currency
+
+
+def accrual_source(user) -> str:
+    """What an accrual by this user is, in the lot: an administrator's ("manual") or a manager's."""
+    return "manual" if selectors.can_manage(user) else "manager"
+
+
+class AccrualListView(GrantorRequiredMixin, CurrencyMixin, ExportMixin, BoundedTableMixin, FilterView):
+    table_class = AccrualTable
+    filterset_class = EmployeeFilter
+    template_name = "bonuses/accrual_list.html"
+    export_ordering = ("full_name", "pk")
+
+    def get_queryset(self):
+        rows = selectors.accrual_table(self.request.user, self.get_currency())
+        # Sorting by tags needs each employee's first tag, a GROUP BY worth paying for only then.
+        return rows.annotate(first_tag=Min("tags__name")) if "tags" in self.request.GET.get("sort", "") else rows
+
+    def get_filterset_kwargs(self, filterset_class):
+        departments = selectors.managed_departments(self.request.user)
+        return {**super().get_filterset_kwargs(filterset_class), "departments": departments}
+
+    def get_table_kwargs(self):
+        return {"currency": self.get_currency()}
+
+    def get_table_pagination(self, table):
+        per_page = parse_id(self.request.GET.get("per_page", ""))
+        return {"per_page": per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]}
+
+    def get_export(self):
+        return AccrualExport(currency=self.get_currency())
+
+    def export_filters(self, filterset):
+        return {_("Currency"): str(self.get_currency()), **super().export_filters(filterset)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        currency = self.get_currency()
+        context.update(
+            currency=currency,
+            currencies=Currency.objects.all(),
+            page_sizes=PAGE_SIZES,
+            matching=context["table"].paginator.count,
+            filter_keep=[("currency", currency.pk), ("per_page", context["table"].paginator.per_page)],
+            wide_filters=["q"],
+            is_administrator=selectors.can_manage(self.request.user),
+        )
+        return context
+
+
+class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+    """The "Add bonuses" modal of one row: GET shows it, POST accrues."""
+
+    form_class = AccrualForm
+    template_name = "bonuses/partials/accrual_form.html"
+
+    def employee_in_scope(self):
+        """The row's employee: 404 if unknown, 403 outside the viewer's scope, before the form is read."""
+        employee = get_object_or_404(get_user_model(), pk=self.kwargs["pk"])
+        # Deactivated or not: a manager opens the modal only of the people of their departments.
+        if not selectors.all_employees_in_scope(self.request.user).filter(pk=employee.pk).exists():
+            raise PermissionDenied(_("You may not grant bonuses to this employee."))
+        return employee
+
+    def get(self, request, *args, **kwargs):
+        self.employee = self.employee_in_scope()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.employee = self.employee_in_scope()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "currency": self.get_currency()}
+
+    def next_url(self) -> str:
+        return safe_next(self.request, reverse("bonuses:accrual-list"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        return {**context, "employee": self.employee, "currency": context["form"].currency, "next": self.next_url()}
+
+    def perform(self, form):
+        return services.accrue(
+            user=self.employee,
+            actor=self.request.user,
+            currency=form.cleaned_data["currency"],
+            source=accrual_source(self.request.user),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            **form.service_options(),
+        )
+
+    def done(self, form, entry):
+        currency = form.cleaned_data["currency"]
+        messages.success(
+            self.request,
+            _("%(amount)s %(currency)s added to %(name)s. New balance: %(balance)s.")
+            % {
+                "amount": points(entry.amount, currency),
+                "currency": currency,
+                "name": self.employee.full_name,
+                "balance": points(entry.balance_after, currency),
+            },
+        )
+        return redirect_after_post(self.request, self.next_url())
+
+
+class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+    """The bulk "Add bonuses" modal: to the selected rows, or to every employee matching the filter."""
+
+    form_class = BulkAccrualForm
+    template_name = "bonuses/partials/accrual_bulk_form.html"
+
+    def recipients_of(self, form, currency) -> list[int]:
+        """The ids of the form's selection; PermissionDenied (403) for anyone outside the viewer's scope."""
+        return selectors.bulk_recipients(self.request.user, currency=currency, **form.selection())
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "currency": self.get_currency()}
+
+    def next_url(self) -> str:
+        return safe_next(self.request, reverse("bonuses:accrual-list"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        return {**context, "count": len(self.recipients), "currency": form.currency, "next": self.next_url()}
+
+    def get(self, request, *args, **kwargs):
+        selection = BulkSelectionForm(request.GET)
+        valid = selection.is_valid()
+        self.recipients = self.recipients_of(selection, self.get_currency())
+        data = selection.selection()
+        initial = {
+            "employees": "" if data["select_all"] else ",".join(map(str, self.recipients)),
+            "select_all": data["select_all"],
+            "filters": data["filters"],
+        }
+        form = BulkAccrualForm(currency=self.get_currency(), initial=initial)
+        if not valid:  # a forged selection: the modal opens for nobody and says why
+            form.cleaned_data = {}  # what `add_error` needs of a form that was not submitted
+            form.add_error(None, [error for errors in selection.errors.values() for error in errors])
+        return self.render_to_response(self.get_context_data(form=form), status=200 if valid else INVALID)
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        valid = form.is_valid()
+        self.recipients = self.recipients_of(form, form.currency)  # the scope is checked even when the rest is refused
+        return self.form_valid(form) if valid else self.form_invalid(form)
+
+    def perform(self, form):
+        return services.accrue_many(
+            users=self.recipients,
+            actor=self.request.user,
+            currency=form.cleaned_data["currency"],
+            source=accrual_source(self.request.user),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            **form.service_options(),
+        )
+
+    def done(self, form, batch):
+        currency = form.cleaned_data["currency"]
+        summary = ngettext(
+            "%(count)d employee received %(amount)s %(currency)s, %(total)s in all.",
+            "%(count)d employees received %(amount)s %(currency)s each, %(total)s in all.",
+            batch.employee_count,
+        ) % {
+            "count": batch.employee_count,
+            "amount": points(batch.amount, currency),
+            "currency": currency,
+            "total": points(batch.total, currency),
+        }
+        link = format_html(
+            '{} <a href="{}?batch={}" class="alert-link">{}</a>',
+            summary,
+            reverse("bonuses:log-list"),
+            batch.pk,
+            _("See the batch in the log"),
+        )
+        messages.success(self.request, link)
+        return redirect_after_post(self.request, self.next_url())
+
+
+class EmployeeAutocompleteView(GrantorRequiredMixin, View):
+    """Employees whose name, e-mail or number contains the typed text; 20 at most."""
+
+    def get(self, request):
+        query = request.GET.get("q", "").strip()
+        if len(query) < 2:
+            return JsonResponse({"results": []})
+        employees = selectors.employees_in_scope(request.user)
+        if request.GET.get("actors") == "1":  # the log's actor filter
+            employees = selectors.actors_in_scope(request.user)
+        elif request.GET.get("all") == "1":  # the log filters by former employees too
+            employees = selectors.all_employees_in_scope(request.user)
+        found = selectors.search_employees(employees, query)[:20]
+        return JsonResponse({"results": [{"id": u.pk, "text": f"{u.full_name} ({u.email})"} for u in found]})

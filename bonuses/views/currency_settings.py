@@ -1,0 +1,37 @@
+"""The settings of each currency (activation delay, whole numbers, burn-out, reminders, confirmation)."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, TemplateView
+
+from giftshop.web.views import AdministratorRequiredMixin, ServiceFormMixin
+
+from .. import services
+from ..forms import CurrencySettingsForm
+from ..models import Currency
+
+
+class SettingsView(AdministratorRequiredMixin, TemplateView):
+    template_name = "bonuses/settings.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "currencies": Currency.objects.all(), "tab": "currencies"}
+
+
+class CurrencySettingsView(AdministratorRequiredMixin, ServiceFormMixin, FormView):
+    form_class = CurrencySettingsForm
+    template_name = "bonuses/currency_settings.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": get_object_or_404(Currency, pk=self.kwargs["pk"])}
+
+    def perform(self, form):
+        return services.update_currency_settings(form.instance, **form.cleaned_data)
+
+    def done(self, form, currency):
+        messages.success(self.request, _("The settings of %(currency)s are saved.") % {"currency": form.instance})
+        return redirect("bonuses:settings")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "tab": "currencies"}
