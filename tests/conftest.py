@@ -51,6 +51,7 @@ def _migrated_data(request):
 # What a refused operation may still write: the remembered refusal of an idempotency key, and the
 # count of wrong confirmation codes (both on purpose).
 SNAPSHOT_SKIPS = {"IdempotencyKey", "CodeGuard"}
+SNAPSHOT_APPS = ["bonuses", "shop", "outbox"]  # the ledger, the shop, the outbox
 
 
 @pytest.fixture
@@ -60,7 +61,8 @@ def ledger_snapshot(db):
 
     def take(*, skip=()):
         skipped = SNAPSHOT_SKIPS | set(skip)
-        models = [m for m in apps.get_app_config("bonuses").get_models() if m.__name__ not in skipped]
+        models = [m for label in SNAPSHOT_APPS for m in apps.get_app_config(label).get_models()]
+        models = [m for m in models if m.__name__ not in skipped]
         state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
         state["User"] = list(User.objects.order_by("pk").values("pk", "is_active", "is_superuser", "password"))
         return state

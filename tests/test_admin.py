@@ -17,7 +17,7 @@ def test_every_admin_list_and_the_outbox_filters_open(client, make_user, employe
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
 
-    outbox = reverse("admin:bonuses_outgoingemail_changelist")
+    outbox = reverse("admin:outbox_outgoingemail_changelist")
     response = client.get(outbox, {"sent_at__isempty": "1", "q": employee.email})
     assert response.status_code == 200 and "You received 5.00 Bonuses" in response.content.decode()
 
@@ -145,13 +145,21 @@ def test_a_superuser_still_grants_privileges(client, root, employee, hr_admin):
 
 # The read-only ledger and the outbox, for administrators (issue 9, "Small things"). -------------
 
-LEDGER_ADMINS = ["account", "lot", "entry", "reservation", "batch", "order", "outgoingemail"]
+LEDGER_ADMINS = [
+    "bonuses_account",
+    "bonuses_lot",
+    "bonuses_entry",
+    "bonuses_reservation",
+    "bonuses_batch",
+    "shop_order",
+    "outbox_outgoingemail",
+]
 
 
 @pytest.fixture
 def ledger_rows(employee, administrator):
-    from bonuses import shop
-    from bonuses.models import Category, Gift
+    from bonuses.shop import services as shop
+    from bonuses.shop.models import Category, Gift
 
     bonuses = services.get_currency()
     services.accrue(user=employee, amount=50, actor=administrator, comment="Welcome")
@@ -161,10 +169,12 @@ def ledger_rows(employee, administrator):
 
 
 def ledger_objects():
-    from bonuses.models import Account, Batch, Entry, Lot, Order, OutgoingEmail, Reservation
+    from bonuses.models import Account, Batch, Entry, Lot, Reservation
+    from bonuses.shop.models import Order
+    from giftshop.outbox.models import OutgoingEmail
 
     models = [Account, Lot, Entry, Reservation, Batch, Order, OutgoingEmail]
-    return {model._meta.model_name: model.objects.order_by("pk").first() for model in models}
+    return {f"{m._meta.app_label}_{m._meta.model_name}": m.objects.order_by("pk").first() for m in models}
 
 
 @pytest.mark.django_db
@@ -172,17 +182,17 @@ def test_an_administrator_reads_the_ledger_and_the_outbox_in_the_admin(client, h
     client.force_login(hr_admin)
     index = client.get(reverse("admin:index")).content.decode()
     for name in LEDGER_ADMINS:
-        assert reverse(f"admin:bonuses_{name}_changelist") in index, name
+        assert reverse(f"admin:{name}_changelist") in index, name
     before = ledger_snapshot()
     for name, obj in ledger_objects().items():
         assert obj is not None, name
-        assert client.get(reverse(f"admin:bonuses_{name}_changelist")).status_code == 200, name
-        detail = client.get(reverse(f"admin:bonuses_{name}_change", args=[obj.pk]))
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        detail = client.get(reverse(f"admin:{name}_change", args=[obj.pk]))
         assert detail.status_code == 200, name
         assert 'name="_save"' not in detail.content.decode(), name  # read-only
-        assert client.get(reverse(f"admin:bonuses_{name}_add")).status_code == 403, name
-        assert client.post(reverse(f"admin:bonuses_{name}_change", args=[obj.pk]), {}).status_code == 403, name
-        assert client.post(reverse(f"admin:bonuses_{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+        assert client.get(reverse(f"admin:{name}_add")).status_code == 403, name
+        assert client.post(reverse(f"admin:{name}_change", args=[obj.pk]), {}).status_code == 403, name
+        assert client.post(reverse(f"admin:{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
     assert ledger_snapshot() == before
 
 
@@ -191,7 +201,7 @@ def test_an_administrator_reads_the_ledger_and_the_outbox_in_the_admin(client, h
 def test_a_manager_cannot_open_the_ledger_in_the_admin(client, make_user, department, ledger_rows, staff):
     client.force_login(make_user("boss@example.com", role="Managers", manages=[department], is_staff=staff))
     for name in LEDGER_ADMINS:
-        response = client.get(reverse(f"admin:bonuses_{name}_changelist"))
+        response = client.get(reverse(f"admin:{name}_changelist"))
         if staff:
             assert response.status_code == 403, name
         else:  # not staff: the admin's own login page

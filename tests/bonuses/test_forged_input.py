@@ -13,8 +13,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils.html import escape
 
-from bonuses import selectors, services, shop
-from bonuses.models import Category, Currency, Entry, Gift
+from bonuses import selectors, services
+from bonuses.models import Currency, Entry
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift
 from users.models import Department
 
 pytestmark = pytest.mark.django_db

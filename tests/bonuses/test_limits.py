@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
-from bonuses import notifications, rules, selectors, services, shop
+from bonuses import notifications, rules, selectors, services
 from bonuses.exceptions import (
     AmountAboveMaximum,
     BalanceAboveMaximum,
@@ -29,20 +29,11 @@ from bonuses.exceptions import (
     InvalidDates,
     InvalidSettings,
 )
-from bonuses.models import (
-    Account,
-    Allocation,
-    Batch,
-    Category,
-    Currency,
-    Entry,
-    Gift,
-    Lot,
-    Order,
-    OutgoingEmail,
-    Reservation,
-)
+from bonuses.models import Account, Allocation, Batch, Currency, Entry, Lot, Reservation
 from bonuses.services import FIGURES
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift, Order
+from giftshop.outbox.models import OutgoingEmail
 from tests.bonuses.test_views import settings_data
 
 from .conftest import local

@@ -1,118 +1,18 @@
-"""The e-mail outbox: e-mails are queued with the change that causes them and sent after it commits."""
+"""The ledger's e-mails that are no answer to an operation: reminders of points about to expire, queued
+by the daily run once per lot (the outbox itself: tests/giftshop/outbox/test_outbox.py)."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
-from django.utils import timezone
 
-from bonuses import notifications, services
-from bonuses.exceptions import InactiveEmployee
-from bonuses.models import Currency, Entry, OutgoingEmail
+from bonuses import services
+from bonuses.models import Currency
+from giftshop.outbox.models import OutgoingEmail
 from tests.bonuses.conftest import day, local
-from tests.bonuses.test_concurrency import kinds, race
 from users.models import User
 
 pytestmark = pytest.mark.django_db
-
-FAILING = "tests.bonuses.test_notifications.FailingBackend"
-
-
-class FailingBackend(BaseEmailBackend):
-    """A mail server that refuses everything."""
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("the mail server is down")
-
-
-def staff(count: int) -> list[User]:
-    User.objects.bulk_create([User(email=f"team{n}@example.com", full_name=f"Team {n}") for n in range(count)])
-    return list(User.objects.filter(email__startswith="team").order_by("pk"))
-
-
-def waiting() -> int:
-    return OutgoingEmail.objects.filter(sent_at__isnull=True).count()
-
-
-def test_a_bulk_accrual_sends_the_first_emails_after_the_commit_and_the_rest_by_the_command(
-    administrator, mailoutbox, django_capture_on_commit_callbacks, capsys
-):
-    people = staff(notifications.IMMEDIATE + 10)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        services.accrue_many(users=people, amount=5, actor=administrator, comment="Team day")
-        assert mailoutbox == [] and waiting() == len(people)  # queued with the accrual, nothing sent yet
-
-    assert len(mailoutbox) == notifications.IMMEDIATE and waiting() == 10
-    assert all(m.subject == "You received 5.00 Bonuses" and "Team day" in m.body for m in mailoutbox)
-    call_command("send_queued_mail")
-    assert "Sent 10 e-mails, 0 failed" in capsys.readouterr().out
-    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)  # each once
-    call_command("send_queued_mail")
-    assert "Sent 0 e-mails" in capsys.readouterr().out and len(mailoutbox) == len(people)
-
-
-def test_a_refused_accrual_queues_nothing(administrator, mailoutbox):
-    people = staff(3)
-    User.objects.filter(pk=people[1].pk).update(is_active=False)
-    with pytest.raises(InactiveEmployee):
-        services.accrue_many(users=people, amount=5, actor=administrator)
-    assert OutgoingEmail.objects.count() == 0
-
-
-def test_a_failing_mail_server_leaves_the_accrual_committed_and_the_email_waiting(
-    administrator, employee, settings, mailoutbox, django_capture_on_commit_callbacks, capsys
-):
-    settings.EMAIL_BACKEND = FAILING
-    with django_capture_on_commit_callbacks(execute=True):
-        entry = services.accrue(user=employee, amount=5, actor=administrator)  # no error reaches the caller
-
-    assert Entry.objects.filter(pk=entry.pk).exists()
-    mail = OutgoingEmail.objects.get()
-    assert (mail.sent_at, mail.attempts) == (None, 1)
-    assert mail.last_error == "ConnectionRefusedError: the mail server is down"
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("send_queued_mail")
-    assert [m.to for m in mailoutbox] == [[employee.email]]
-    assert OutgoingEmail.objects.get().sent_at is not None
-
-
-def test_an_email_that_keeps_failing_is_given_up_after_five_attempts(administrator, employee, settings, capsys):
-    settings.EMAIL_BACKEND = FAILING
-    services.accrue(user=employee, amount=5, actor=administrator)
-    for attempt in range(1, notifications.MAX_ATTEMPTS + 2):
-        call_command("send_queued_mail")
-        assert OutgoingEmail.objects.get().attempts == min(attempt, notifications.MAX_ATTEMPTS)
-    err = capsys.readouterr().err
-    assert "1 e-mails failed 5 times and are no longer tried" in err
-
-
-def test_sent_emails_are_kept_30_days(administrator, employee):
-    services.accrue(user=employee, amount=5, actor=administrator)
-    notifications.send_queued()
-    OutgoingEmail.objects.update(sent_at=timezone.now() - timedelta(days=31))
-    services.accrue(user=employee, amount=6, actor=administrator)
-    notifications.send_queued()
-    call_command("send_queued_mail")
-    assert list(OutgoingEmail.objects.values_list("subject", flat=True)) == ["You received 6.00 Bonuses"]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_senders_at_once_send_each_email_once(administrator, mailoutbox):
-    people = staff(300)
-    services.accrue_many(users=people, amount=5, actor=administrator)  # the commit sends the first ones
-    mailoutbox.clear()
-    left = waiting()
-
-    outcomes = race([[notifications.send_queued, notifications.send_queued]])
-
-    assert kinds(outcomes[0])["ok"] == 2
-    assert sum(sent for sent, _failed in outcomes[0]) == left == len(mailoutbox)
-    assert len({m.to[0] for m in mailoutbox}) == left and waiting() == 0
 
 
 # Expiry reminders ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Who may open what (SPEC.md section 1, issue 4): a matrix over every URL of bonuses/urls.py.
+"""Who may open what (SPEC.md section 1, issue 4): a matrix over every URL under /bonuses/ (bonuses/urls.py,
+and the administrators' part of bonuses/shop/urls.py).
 
 Anonymous visitors go to the login page; an employee without a role gets 403 everywhere; a
 manager opens the accrual table, the accrual forms for their own departments, the employee
@@ -15,8 +16,10 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver
 
-from bonuses import services, shop
-from bonuses.models import Account, Batch, Category, Currency, Entry, Gift, Lot, Order
+from bonuses import services
+from bonuses.models import Account, Batch, Currency, Entry, Lot
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift, Order
 from users.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +30,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @dataclass(frozen=True)
 class Case:
     label: str  # the test id
-    name: str  # the URL name in bonuses/urls.py
+    name: str  # the URL name in bonuses/urls.py or bonuses/shop/urls.py
     method: str
     path: Callable[[dict], str]
     data: Callable[[dict], dict] | None = None
@@ -152,7 +155,8 @@ POST_IDS = [case.label for case in POST_CASES]
 
 
 def test_the_matrix_covers_every_url_of_the_app():
-    patterns = get_resolver("bonuses.urls").url_patterns
+    shop = [p for p in get_resolver("bonuses.shop.urls").url_patterns if str(p.pattern).startswith("bonuses/")]
+    patterns = [*get_resolver("bonuses.urls").url_patterns, *shop]
     assert {case.name for case in CASES} == {pattern.name for pattern in patterns}
     # Every view that accepts POST is in the matrix with POST too.
     posting = {pattern.name for pattern in patterns if hasattr(pattern.callback.view_class, "post")}

@@ -12,11 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from bonuses import services, shop
+from bonuses import services
 from bonuses.exceptions import InactiveEmployee
-from bonuses.models import Batch, Category, Currency, Entry, Gift, Order
-from bonuses.shop import OrderError
-from bonuses.templatetags.points import points
+from bonuses.models import Batch, Currency, Entry
+from bonuses.shop import services as shop
+from bonuses.shop.exceptions import OrderError
+from bonuses.shop.models import Category, Gift, Order
+from giftshop.templatetags.points import points
 from tests.bonuses.conftest import local
 from tests.bonuses.test_views import post_bulk, post_single, post_write_off
 

@@ -11,8 +11,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from bonuses import services, shop
+from bonuses import services
 from bonuses.models import Currency
+from bonuses.shop import services as shop
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_admin_screens import Console, choose_in_tom_select
 from tests.e2e.test_layout import DESKTOP, LONG_NAME, PHONE, catalog, sticking_out  # noqa: F401 (a fixture)

@@ -8,9 +8,11 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
-from bonuses import services, shop
-from bonuses.demo import gift_picture
-from bonuses.models import Category, Currency, Gift
+from bonuses import services
+from bonuses.models import Currency
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift
+from giftshop.demo.catalog import gift_picture
 from tests.e2e.test_admin_screens import Console
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,9 +11,11 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
-from bonuses import selectors, services, shop
-from bonuses.demo import gift_picture
-from bonuses.models import Category, Currency, Entry, Gift, Order
+from bonuses import selectors, services
+from bonuses.models import Currency, Entry
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift, Order
+from giftshop.demo.catalog import gift_picture
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_admin_screens import Console

@@ -14,10 +14,12 @@ import pytest
 from django.db.models import F
 from django.utils.html import escape
 
-from bonuses import services, shop
-from bonuses.models import Category, CodeGuard, ConfirmationCode, Gift, Order
+from bonuses import services
+from bonuses.shop import services as shop
+from bonuses.shop.exceptions import CodeBlocked, CodeError
+from bonuses.shop.models import Category, CodeGuard, ConfirmationCode, Gift, Order
 from tests.bonuses.conftest import local
-from tests.bonuses.test_shop import sent_code
+from tests.bonuses.shop.test_services import sent_code
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +104,7 @@ def test_the_service_refuses_an_order_without_a_waiting_code_and_counts_nothing(
     employee, administrator, gift, send, ledger_snapshot
 ):
     before = ledger_snapshot()
-    with pytest.raises(shop.CodeError) as refused:
+    with pytest.raises(CodeError) as refused:
         shop.place_order(user=employee, gift=gift, quantity=1, actor=administrator, code="123456", at=seconds(0))
     assert refused.value.message == SEND_FIRST
     assert wrong_entries(employee) == 0 and shop.code_attempts_left(user=employee) is None
@@ -112,7 +114,7 @@ def test_the_service_refuses_an_order_without_a_waiting_code_and_counts_nothing(
     order = shop.place_order(user=employee, gift=gift, quantity=1, actor=administrator, code=code, at=seconds(2))
     # The code is used: pressing "Place order" again, even with the same code, is no attempt either.
     for entry in (code, wrong_code(code)):
-        with pytest.raises(shop.CodeError) as refused:
+        with pytest.raises(CodeError) as refused:
             shop.place_order(user=employee, gift=gift, quantity=1, actor=administrator, code=entry, at=seconds(3))
         assert refused.value.message == SEND_FIRST
     assert wrong_entries(employee) == 0
@@ -123,7 +125,7 @@ def test_an_expired_code_says_so_and_counts_nothing(employee, administrator, gif
     code = send(T0)
     snapshot = ledger_snapshot()
     for entry in (code, wrong_code(code), "", "abc"):
-        with pytest.raises(shop.CodeError) as refused:
+        with pytest.raises(CodeError) as refused:
             shop.place_order(user=employee, gift=gift, quantity=1, actor=administrator, code=entry, at=seconds(301))
         assert refused.value.message == "The code has expired: send a new one."
     assert wrong_entries(employee) == 0
@@ -169,7 +171,7 @@ def test_the_desk_shows_the_attempts_left_after_each_wrong_entry_and_the_third_b
 def test_a_new_code_starts_with_three_attempts(employee, administrator, gift, send, ledger_snapshot):
     first = send(T0)
     for n in (1, 2):
-        with pytest.raises(shop.CodeError):
+        with pytest.raises(CodeError):
             shop.place_order(
                 user=employee, gift=gift, quantity=1, actor=administrator, code=wrong_code(first), at=seconds(n)
             )
@@ -179,11 +181,11 @@ def test_a_new_code_starts_with_three_attempts(employee, administrator, gift, se
 
     assert wrong_entries(employee) == 0 and shop.code_attempts_left(user=employee, at=seconds(61)) == 3
     for n in (62, 63):
-        with pytest.raises(shop.CodeError) as refused:
+        with pytest.raises(CodeError) as refused:
             shop.place_order(
                 user=employee, gift=gift, quantity=1, actor=administrator, code=wrong_code(second), at=seconds(n)
             )
-        assert not isinstance(refused.value, shop.CodeBlocked)  # four wrong entries in all, two of this code
+        assert not isinstance(refused.value, CodeBlocked)  # four wrong entries in all, two of this code
     assert CodeGuard.objects.get(user=employee).blocked_until is None
     order = shop.place_order(user=employee, gift=gift, quantity=1, actor=administrator, code=second, at=seconds(64))
     assert order.points == 50

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from PIL import Image, PngImagePlugin
 
-from bonuses.models import Category, Currency, Gift
+from bonuses.models import Currency
+from bonuses.shop.models import Category, Gift
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +162,7 @@ def as_root(client, make_user):
 
 
 def test_the_admin_gift_form_checks_pictures_the_same_way(as_root, category, ledger_snapshot):
-    add = reverse("admin:bonuses_gift_add")
+    add = reverse("admin:shop_gift_add")
     before = ledger_snapshot()
     refused = as_root.post(add, {**gift_data(category), "picture": upload(b"<html>" + PAYLOAD + b"</html>")})
     assert refused.status_code == 200  # the admin shows its form again

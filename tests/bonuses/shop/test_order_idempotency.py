@@ -13,10 +13,12 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from bonuses import selectors, services, shop
-from bonuses.models import Account, Category, Entry, Gift, IdempotencyKey, Order, Reservation
+from bonuses import selectors, services
+from bonuses.models import Account, Entry, IdempotencyKey, Reservation
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift, Order
+from tests.bonuses.shop.test_services import sent_code
 from tests.bonuses.test_concurrency import kinds, new_employees, race
-from tests.bonuses.test_shop import sent_code
 
 DESK = "/bonuses/orders/new/"
 MY_ORDERS = "/shop/orders/"

@@ -1,7 +1,7 @@
 """The shop under real concurrency: threads with their own connections, released together by a barrier.
 
 Only PostgreSQL has row locks (`select_for_update` does nothing on SQLite), so these run there only:
-`scripts/with-postgres .venv/bin/python -m pytest tests/bonuses/test_shop_concurrency.py`.
+`scripts/with-postgres .venv/bin/python -m pytest tests/bonuses/shop/test_concurrency.py`.
 """
 
 from collections import Counter
@@ -10,11 +10,14 @@ from functools import partial
 import pytest
 from django.core.management import call_command
 
-from bonuses import selectors, services, shop
+from bonuses import selectors, services
 from bonuses.exceptions import InsufficientBalance
-from bonuses.models import Account, Category, Entry, Gift, Order, Reservation
+from bonuses.models import Account, Entry, Reservation
+from bonuses.shop import services as shop
+from bonuses.shop.exceptions import OrderStateError, OutOfStock
+from bonuses.shop.models import Category, Gift, Order
+from tests.bonuses.shop.test_services import sent_code
 from tests.bonuses.test_concurrency import kinds, new_employees, race
-from tests.bonuses.test_shop import sent_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +74,7 @@ def test_two_employees_race_for_the_last_item_and_exactly_one_gets_it(bonuses, a
 
     for gift, results in zip(gifts, outcomes, strict=True):
         assert kinds(results) == Counter(ok=1, OutOfStock=1), (gift.name, results)
-        refusal = next(r for r in results if isinstance(r, shop.OutOfStock))
+        refusal = next(r for r in results if isinstance(r, OutOfStock))
         assert refusal.message == f"{gift.name} is out of stock."
         winner = next(r for r in results if isinstance(r, Order))
         assert Order.objects.filter(gift=gift).get() == winner
@@ -165,7 +168,7 @@ def test_a_concurrent_complete_and_cancel_of_one_order_exactly_one_wins(bonuses,
     for order, results in zip(orders, outcomes, strict=True):
         assert kinds(results) == Counter(ok=1, OrderStateError=1), (order.number, results)
         winner = next(r for r in results if isinstance(r, Order))
-        loser = next(r for r in results if isinstance(r, shop.OrderStateError))
+        loser = next(r for r in results if isinstance(r, OrderStateError))
         order.refresh_from_db()
         assert order.status == winner.status
         assert loser.message == f"Order {order.number} is {order.get_status_display()}."

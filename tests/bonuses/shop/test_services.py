@@ -14,23 +14,15 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.db import transaction
 
-from bonuses import notifications, selectors, services, shop
+from bonuses import selectors, services
 from bonuses.exceptions import AccountBlocked, InsufficientBalance
-from bonuses.models import (
-    Account,
-    Allocation,
-    Category,
-    CodeGuard,
-    ConfirmationCode,
-    Currency,
-    Entry,
-    Gift,
-    Lot,
-    Order,
-    Reservation,
-)
-
-from .conftest import day, local
+from bonuses.models import Account, Allocation, Currency, Entry, Lot, Reservation
+from bonuses.shop import selectors as shop_selectors
+from bonuses.shop import services as shop
+from bonuses.shop.exceptions import CodeBlocked, CodeError, OrderError, OrderStateError, OutOfStock
+from bonuses.shop.models import Category, CodeGuard, ConfirmationCode, Gift, Order
+from giftshop.outbox import services as outbox
+from tests.bonuses.conftest import day, local
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +225,7 @@ def test_returning_more_than_is_left_or_a_bad_quantity_is_refused(completed, adm
     shop.return_order(completed, quantity=1, actor=administrator, at=local(3, 4))
     before = snapshot()
 
-    with pytest.raises(shop.OrderError) as refused:
+    with pytest.raises(OrderError) as refused:
         shop.return_order(completed, quantity=quantity, actor=administrator, at=local(3, 5))
 
     assert refused.value.message == "Between 1 and 3 items of this order can be returned."
@@ -312,7 +304,7 @@ def test_an_action_in_the_wrong_state_is_refused_and_changes_nothing(
     assert order.status == state
     before = snapshot()
 
-    with pytest.raises(shop.OrderStateError) as refused:
+    with pytest.raises(OrderStateError) as refused:
         TRANSITIONS[action](order, administrator)
 
     assert refused.value.message == f"Order {order.number} is {label}."
@@ -337,7 +329,7 @@ def test_unlimited_stock_is_never_counted(rich, administrator, make_gift):
 def test_the_last_items_can_be_ordered_and_no_more(rich, make_gift):
     gift = make_gift("Mug", price=5, stock=3)
     before = snapshot()
-    with pytest.raises(shop.OutOfStock) as refused:
+    with pytest.raises(OutOfStock) as refused:
         shop.place_order(user=rich, gift=gift, quantity=4, at=local(3, 2))
     assert refused.value.message == "Only 3 of Mug left in stock."
     assert snapshot() == before
@@ -347,7 +339,7 @@ def test_the_last_items_can_be_ordered_and_no_more(rich, make_gift):
     assert not Gift.objects.get(pk=gift.pk).in_stock
 
     before = snapshot()
-    with pytest.raises(shop.OutOfStock) as refused:
+    with pytest.raises(OutOfStock) as refused:
         shop.place_order(user=rich, gift=gift, quantity=1, at=local(3, 3))
     assert refused.value.message == "Mug is out of stock."
     assert snapshot() == before
@@ -357,7 +349,7 @@ def test_the_last_items_can_be_ordered_and_no_more(rich, make_gift):
 def test_an_inactive_gift_cannot_be_ordered(rich, make_gift):
     gift = make_gift(is_active=False)
     before = snapshot()
-    with pytest.raises(shop.OrderError) as refused:
+    with pytest.raises(OrderError) as refused:
         shop.place_order(user=rich, gift=gift, quantity=1, at=local(3, 2))
     assert refused.value.message == "This gift is no longer available."
     assert snapshot() == before
@@ -368,7 +360,7 @@ def test_a_gift_deactivated_after_the_page_was_read_cannot_be_ordered(rich, make
     gift = make_gift(stock=5)
     Gift.objects.filter(pk=gift.pk).update(is_active=False, stock=0)
     before = snapshot()
-    with pytest.raises(shop.OrderError):
+    with pytest.raises(OrderError):
         shop.place_order(user=rich, gift=gift, quantity=1, at=local(3, 2))
     assert snapshot() == before
 
@@ -377,7 +369,7 @@ def test_a_gift_deactivated_after_the_page_was_read_cannot_be_ordered(rich, make
 def test_a_bad_quantity_is_refused(rich, make_gift, quantity):
     gift = make_gift()
     before = snapshot()
-    with pytest.raises(shop.OrderError) as refused:
+    with pytest.raises(OrderError) as refused:
         shop.place_order(user=rich, gift=gift, quantity=quantity, at=local(3, 2))
     assert refused.value.message == "Order at least one."
     assert snapshot() == before
@@ -467,7 +459,7 @@ def test_a_gift_that_was_ordered_is_deactivated_not_deleted(rich, make_gift):
     assert Gift.objects.filter(pk=ordered.pk, is_active=False).exists()
     assert not Gift.objects.filter(pk=never.pk).exists()
     assert Order.objects.get(pk=order.pk).gift_id == ordered.pk
-    assert list(selectors.shop_gifts(rich)) == []
+    assert list(shop_selectors.shop_gifts(rich)) == []
 
 
 # Confirmation codes ------------------------------------------------------------------------
@@ -520,7 +512,7 @@ def test_a_code_lives_300_seconds(employee, send, after, accepted):
         assert ConfirmationCode.objects.get().used_at == seconds(after)
         assert wrong_entries(employee) == 0
     else:
-        with pytest.raises(shop.CodeError) as refused:
+        with pytest.raises(CodeError) as refused:
             shop.verify_code(user=employee, code=code, at=seconds(after))
         assert refused.value.message == "The code has expired: send a new one."
         assert ConfirmationCode.objects.get().used_at is None
@@ -530,7 +522,7 @@ def test_a_code_lives_300_seconds(employee, send, after, accepted):
 def test_a_code_is_accepted_once(employee, send):
     code = send(T0)
     shop.verify_code(user=employee, code=code, at=seconds(10))
-    with pytest.raises(shop.CodeError) as refused:
+    with pytest.raises(CodeError) as refused:
         shop.verify_code(user=employee, code=code, at=seconds(11))
     assert refused.value.message == "There is no code to enter: send a code to the employee first."
     assert wrong_entries(employee) == 0  # the used code is no longer waiting: nothing counts (issue 9)
@@ -538,10 +530,10 @@ def test_a_code_is_accepted_once(employee, send):
 
 def test_a_new_code_only_after_60_seconds_and_then_only_the_newest_counts(employee, send, mailoutbox):
     first = send(T0)
-    with pytest.raises(shop.CodeError) as refused:
+    with pytest.raises(CodeError) as refused:
         shop.send_code(user=employee, at=seconds(59))
     assert "A new code can be sent in" in refused.value.message
-    with pytest.raises(shop.CodeError):
+    with pytest.raises(CodeError):
         shop.send_code(user=employee, at=seconds(0))
     assert ConfirmationCode.objects.count() == 1 and len(mailoutbox) == 1
 
@@ -549,7 +541,7 @@ def test_a_new_code_only_after_60_seconds_and_then_only_the_newest_counts(employ
 
     assert ConfirmationCode.objects.count() == 2 and len(mailoutbox) == 2
     if first != second:  # one chance in a million that they are the same
-        with pytest.raises(shop.CodeError):
+        with pytest.raises(CodeError):
             shop.verify_code(user=employee, code=first, at=seconds(61))
     shop.verify_code(user=employee, code=second, at=seconds(62))
 
@@ -558,11 +550,11 @@ def test_three_wrong_entries_block_sending_and_entering_for_12_hours(employee, s
     code = send(T0)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for n in (1, 2):
-        with pytest.raises(shop.CodeError) as refused:
+        with pytest.raises(CodeError) as refused:
             shop.verify_code(user=employee, code=wrong, at=seconds(n))
-        assert not isinstance(refused.value, shop.CodeBlocked)
+        assert not isinstance(refused.value, CodeBlocked)
         assert wrong_entries(employee) == n
-    with pytest.raises(shop.CodeBlocked):
+    with pytest.raises(CodeBlocked):
         shop.verify_code(user=employee, code="not a code", at=seconds(3))
     unblocked_at = seconds(3) + timedelta(hours=12)
     assert CodeGuard.objects.get(user=employee).blocked_until == unblocked_at
@@ -570,9 +562,9 @@ def test_three_wrong_entries_block_sending_and_entering_for_12_hours(employee, s
     # Blocked: even the right code is refused, and no new code is sent; nothing more is counted.
     before_block_ends = unblocked_at - timedelta(seconds=1)
     for at in (seconds(4), seconds(3600), before_block_ends):
-        with pytest.raises(shop.CodeBlocked):
+        with pytest.raises(CodeBlocked):
             shop.verify_code(user=employee, code=code, at=at)
-        with pytest.raises(shop.CodeBlocked) as refused:
+        with pytest.raises(CodeBlocked) as refused:
             shop.send_code(user=employee, at=at)
         assert "blocked until" in refused.value.message
     assert ConfirmationCode.objects.count() == 1
@@ -593,7 +585,7 @@ def test_wrong_entries_count_per_code_and_a_new_code_starts_with_three_attempts(
     """Issue 9: the seed's rule is 3 attempts per code; wrong entries of earlier codes do not add up."""
     send(T0)
     for n in (1, 2):
-        with pytest.raises(shop.CodeError):
+        with pytest.raises(CodeError):
             shop.verify_code(user=employee, code="000000x", at=seconds(n))
     assert shop.code_attempts_left(user=employee, at=seconds(3)) == 1
     right = send(seconds(100))
@@ -601,10 +593,10 @@ def test_wrong_entries_count_per_code_and_a_new_code_starts_with_three_attempts(
     shop.verify_code(user=employee, code=right, at=seconds(101))
     send(seconds(200))
     for n in (1, 2):
-        with pytest.raises(shop.CodeError) as refused:
+        with pytest.raises(CodeError) as refused:
             shop.verify_code(user=employee, code="", at=seconds(200 + n))
-        assert not isinstance(refused.value, shop.CodeBlocked)
-    with pytest.raises(shop.CodeBlocked):
+        assert not isinstance(refused.value, CodeBlocked)
+    with pytest.raises(CodeBlocked):
         shop.verify_code(user=employee, code="12", at=seconds(203))
 
 
@@ -626,7 +618,7 @@ def test_the_confirmation_setting_is_read_from_the_database_not_from_the_gift_in
     services.update_currency_settings(bonuses, requires_confirmation=True)
     before = snapshot()
 
-    with pytest.raises(shop.CodeError):
+    with pytest.raises(CodeError):
         shop.place_order(user=employee, gift=gift, quantity=1, actor=administrator, code=None, at=local(3, 2))
 
     assert snapshot() == before
@@ -639,7 +631,7 @@ def test_without_the_right_code_nothing_is_reserved_and_the_entry_counts(employe
         code = "7654321"
     before = snapshot()
 
-    with pytest.raises(shop.CodeError):
+    with pytest.raises(CodeError):
         shop.place_order(user=employee, gift=desk, quantity=1, actor=administrator, code=code, at=seconds(10))
 
     assert snapshot() == before
@@ -653,12 +645,12 @@ def test_a_wrong_code_refuses_the_desk_order_and_counts(employee, administrator,
     before = snapshot()
 
     for n in (1, 2):
-        with pytest.raises(shop.CodeError):
+        with pytest.raises(CodeError):
             shop.place_order(user=employee, gift=desk, quantity=1, actor=administrator, code=wrong, at=seconds(n))
         assert wrong_entries(employee) == n
-    with pytest.raises(shop.CodeBlocked):
+    with pytest.raises(CodeBlocked):
         shop.place_order(user=employee, gift=desk, quantity=1, actor=administrator, code=wrong, at=seconds(3))
-    with pytest.raises(shop.CodeBlocked):  # blocked: the right code does not help now
+    with pytest.raises(CodeBlocked):  # blocked: the right code does not help now
         shop.place_order(user=employee, gift=desk, quantity=1, actor=administrator, code=right, at=seconds(4))
 
     assert snapshot() == before
@@ -678,7 +670,7 @@ def test_with_the_right_code_the_desk_order_is_placed_once(employee, administrat
     assert ConfirmationCode.objects.get().used_at == seconds(30)
     assert Gift.objects.get(pk=desk.pk).stock == 2
     # The code is spent: a second order needs a new one.
-    with pytest.raises(shop.CodeError):
+    with pytest.raises(CodeError):
         shop.place_order(user=employee, gift=desk, quantity=1, actor=administrator, code=code, at=seconds(31))
     assert Order.objects.count() == 1
     assert_ledger_holds(employee)
@@ -689,7 +681,7 @@ def test_a_refused_desk_order_leaves_the_right_code_usable(employee, administrat
     code = send(T0)
     before = snapshot()
 
-    with pytest.raises(shop.OutOfStock):
+    with pytest.raises(OutOfStock):
         shop.place_order(user=employee, gift=desk, quantity=5, actor=administrator, code=code, at=seconds(20))
 
     assert snapshot() == before and ConfirmationCode.objects.get().used_at is None
@@ -719,7 +711,7 @@ def on_commit(mailoutbox, django_capture_on_commit_callbacks):
     """Run a step and return the e-mails it sent: none before the commit, these after it."""
 
     def run(step):
-        notifications.send_queued()  # what earlier steps queued (in a test nothing commits) goes first
+        outbox.send_queued()  # what earlier steps queued (in a test nothing commits) goes first
         mailoutbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             result = step()

@@ -14,10 +14,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
-from bonuses import services, shop
-from bonuses.models import Category, Currency, Gift, OutgoingEmail
-
-from .conftest import day, local
+from bonuses import services
+from bonuses.models import Currency
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, Gift
+from giftshop.outbox.models import OutgoingEmail
+from tests.bonuses.conftest import day, local
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,10 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
-from bonuses.models import Category, Currency, Entry, Gift, Lot, Order, OutgoingEmail
-from users.demo import DEMO_LOGINS, seed_employees
+from bonuses.models import Currency, Entry, Lot
+from bonuses.shop.models import Category, Gift, Order
+from giftshop.demo.employees import DEMO_LOGINS, seed_employees
+from giftshop.outbox.models import OutgoingEmail
 from users.models import City, Department, Position, Tag, User
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,10 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 from PIL import Image
 
-from bonuses import rules, selectors, services, shop
-from bonuses.models import Account, Category, CodeGuard, Currency, Entry, Gift, Lot, Order, Reservation
+from bonuses import rules, selectors, services
+from bonuses.models import Account, Currency, Entry, Lot, Reservation
+from bonuses.shop import services as shop
+from bonuses.shop.models import Category, CodeGuard, Gift, Order
 from tests.bonuses.conftest import local
 from users.models import Department
 
