@@ -1,7 +1,7 @@
 import os
 
 # pytest-playwright starts an event loop for the session; without this every later Django
-# database call in the same process raises SynchronousOnlyOperation (MACHINE-NOTES.md).
+# database call in the same process raises SynchronousOnlyOperation.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from importlib import import_module

@@ -28,7 +28,7 @@ Identities that always hold (checked by `manage.py check_ledger`):
 - every stored figure is within rules.MAX_BALANCE (check constraints), which bounds what an
   account may be credited in all (README, "Limits").
 
-Writes go through `bonuses/services.py` only; rule-applying reads through `bonuses/selectors.py`.
+Writes go through `bonuses.services` only; rule-applying reads through `bonuses.selectors`.
 """
 
 from decimal import Decimal

@@ -793,7 +793,7 @@ def test_points_received_email_carries_the_comment_after_the_commit(employee, ad
             comment="For the Q3 launch",
             expires_on=day(12, 31),
             at=local(3, 1),
-        )  # fmt: skip
+        )
     )
     assert [m.to for m in sent] == [[employee.email]]
     assert sent[0].subject == "You received 65.00 Bonuses"
