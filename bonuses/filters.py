@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from giftshop.web.filters import CompanyDayFilter, ModelMultipleIdsFilter, PeriodForm
+from giftshop.web.filters import CompanyDayFilter, EmployeeChoiceFilter, ModelMultipleIdsFilter, PeriodForm
 from giftshop.web.forms import DATE_INPUT, EmployeeAutocomplete
 from users.models import City, Department, Position, Tag
 
@@ -49,12 +49,7 @@ class EmployeeFilter(django_filters.FilterSet):
 
 
 class LogFilter(django_filters.FilterSet):
-    employee = django_filters.ModelChoiceFilter(
-        field_name="user",
-        queryset=get_user_model().objects.all(),
-        label=_("Employee"),
-        widget=EmployeeAutocomplete(former_too=True),
-    )
+    employee = EmployeeChoiceFilter()
     department = ModelMultipleIdsFilter(
         field_name="user__department", queryset=Department.objects.all(), label=_("Department"), distinct=False
     )  # an entry has one employee in one department: DISTINCT would only make a million entries slow

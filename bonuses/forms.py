@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from giftshop.web.forms import (
     DATE_INPUT,
     AmountField,
+    CurrencyAmountMixin,
     EmployeeAutocomplete,
     IdempotentForm,
     checked_amount,
@@ -138,7 +139,7 @@ class BulkAccrualForm(BulkSelectionForm, AccrualForm):
     pass
 
 
-class WriteOffForm(IdempotentForm):
+class WriteOffForm(CurrencyAmountMixin, IdempotentForm):
     employee = forms.ModelChoiceField(
         label=_("Employee"),
         queryset=get_user_model().objects.filter(is_active=True),
@@ -154,15 +155,6 @@ class WriteOffForm(IdempotentForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recommended: why the points are written off."),
     )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("amount") is not None and data.get("currency"):
-            try:
-                data["amount"] = checked_amount(data["amount"], data["currency"])
-            except forms.ValidationError as error:
-                self.add_error("amount", error)
-        return data
 
 
 class BurnStepForm(forms.Form):

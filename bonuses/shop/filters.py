@@ -1,11 +1,9 @@
 """The filter of the administrators' order list; every value lives in the URL."""
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from giftshop.web.filters import CompanyDayFilter, ModelMultipleIdsFilter, PeriodForm
-from giftshop.web.forms import EmployeeAutocomplete
+from giftshop.web.filters import CompanyDayFilter, EmployeeChoiceFilter, ModelMultipleIdsFilter, PeriodForm
 from users.models import Department
 
 from .models import Gift, Order
@@ -14,12 +12,7 @@ from .models import Gift, Order
 class OrderFilter(django_filters.FilterSet):
     number = django_filters.NumberFilter(field_name="pk", label=_("Order number"))
     status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices, label=_("Status"))
-    employee = django_filters.ModelChoiceFilter(
-        field_name="user",
-        queryset=get_user_model().objects.all(),
-        label=_("Employee"),
-        widget=EmployeeAutocomplete(former_too=True),
-    )
+    employee = EmployeeChoiceFilter()
     department = ModelMultipleIdsFilter(
         field_name="user__department", queryset=Department.objects.all(), label=_("Department")
     )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 from bonuses.rules import MAX_COMMENT
-from giftshop.web.forms import AmountField, EmployeeAutocomplete, IdempotentForm, checked_amount
+from giftshop.web.forms import AmountField, CurrencyAmountMixin, EmployeeAutocomplete, IdempotentForm
 
 from .models import Gift
 
@@ -125,17 +125,10 @@ class GiftPictureField(forms.ImageField):
         return out.getvalue()
 
 
-class GiftForm(forms.ModelForm):
+class GiftForm(CurrencyAmountMixin, forms.ModelForm):
+    amount_field = "price"
+
     class Meta:
         model = Gift
         fields = ["name", "category", "description", "picture", "price", "currency", "stock", "is_active"]
         field_classes = {"picture": GiftPictureField, "price": AmountField}
-
-    def clean(self):
-        data = super().clean()
-        if data.get("price") is not None and data.get("currency"):
-            try:
-                data["price"] = checked_amount(data["price"], data["currency"])
-            except forms.ValidationError as error:
-                self.add_error("price", error)
-        return data

@@ -99,7 +99,32 @@ class AccrualListView(GrantorRequiredMixin, CurrencyMixin, ExportMixin, BoundedT
         return context
 
 
-class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+class AccrualFormView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+    """What both "Add bonuses" modals share: the table's currency, where to go back, who accrues how."""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "currency": self.get_currency()}
+
+    def next_url(self) -> str:
+        return safe_next(self.request, reverse("bonuses:accrual-list"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        return {**context, "currency": context["form"].currency, "next": self.next_url()}
+
+    def accrual(self, form) -> dict:
+        """The service's arguments besides whom it reaches."""
+        data = form.cleaned_data
+        return {
+            "actor": self.request.user,
+            "currency": data["currency"],
+            "source": accrual_source(self.request.user),
+            "idempotency_key": data["idempotency_key"],
+            **form.service_options(),
+        }
+
+
+class AccrualCreateView(AccrualFormView):
     """The "Add bonuses" modal of one row: GET shows it, POST accrues."""
 
     form_class = AccrualForm
@@ -121,25 +146,11 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, F
         self.employee = self.employee_in_scope()
         return super().post(request, *args, **kwargs)
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "currency": self.get_currency()}
-
-    def next_url(self) -> str:
-        return safe_next(self.request, reverse("bonuses:accrual-list"))
-
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        return {**context, "employee": self.employee, "currency": context["form"].currency, "next": self.next_url()}
+        return {**super().get_context_data(**kwargs), "employee": self.employee}
 
     def perform(self, form):
-        return services.accrue(
-            user=self.employee,
-            actor=self.request.user,
-            currency=form.cleaned_data["currency"],
-            source=accrual_source(self.request.user),
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            **form.service_options(),
-        )
+        return services.accrue(user=self.employee, **self.accrual(form))
 
     def done(self, form, entry):
         currency = form.cleaned_data["currency"]
@@ -156,7 +167,7 @@ class AccrualCreateView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, F
         return redirect_after_post(self.request, self.next_url())
 
 
-class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+class AccrualBulkView(AccrualFormView):
     """The bulk "Add bonuses" modal: to the selected rows, or to every employee matching the filter."""
 
     form_class = BulkAccrualForm
@@ -166,16 +177,8 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, For
         """The ids of the form's selection; PermissionDenied (403) for anyone outside the viewer's scope."""
         return selectors.bulk_recipients(self.request.user, currency=currency, **form.selection())
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "currency": self.get_currency()}
-
-    def next_url(self) -> str:
-        return safe_next(self.request, reverse("bonuses:accrual-list"))
-
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        form = context["form"]
-        return {**context, "count": len(self.recipients), "currency": form.currency, "next": self.next_url()}
+        return {**super().get_context_data(**kwargs), "count": len(self.recipients)}
 
     def get(self, request, *args, **kwargs):
         selection = BulkSelectionForm(request.GET)
@@ -200,14 +203,7 @@ class AccrualBulkView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, For
         return self.form_valid(form) if valid else self.form_invalid(form)
 
     def perform(self, form):
-        return services.accrue_many(
-            users=self.recipients,
-            actor=self.request.user,
-            currency=form.cleaned_data["currency"],
-            source=accrual_source(self.request.user),
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            **form.service_options(),
-        )
+        return services.accrue_many(users=self.recipients, **self.accrual(form))
 
     def done(self, form, batch):
         currency = form.cleaned_data["currency"]

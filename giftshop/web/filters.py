@@ -4,12 +4,13 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bonuses import rules
 
-from .forms import DATE_INPUT, parse_id
+from .forms import DATE_INPUT, EmployeeAutocomplete, parse_id
 
 
 class CompanyDayFilter(django_filters.DateFilter):
@@ -67,3 +68,13 @@ class ModelMultipleIdsFilter(django_filters.ModelMultipleChoiceFilter):
     """A choice of several rows by id, refusing whatever is not an id."""
 
     field_class = ModelMultipleIdsField
+
+
+class EmployeeChoiceFilter(django_filters.ModelChoiceFilter):
+    """The rows of one employee (`user`), former employees too, chosen with the autocomplete."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("field_name", "user")
+        kwargs.setdefault("label", _("Employee"))
+        kwargs.setdefault("widget", EmployeeAutocomplete(former_too=True))
+        super().__init__(*args, queryset=get_user_model().objects.all(), **kwargs)

@@ -117,3 +117,20 @@ def checked_amount(amount, currency):
         return rules.clean_amount(amount, currency)
     except InvalidAmount as error:
         raise forms.ValidationError(error.message) from None
+
+
+class CurrencyAmountMixin:
+    """A form with an amount (`amount_field`) and a `currency` field: the amount follows the rules of the
+    currency chosen (whole numbers), a refusal shown on the amount."""
+
+    amount_field = "amount"
+
+    def clean(self):
+        data = super().clean()
+        name = self.amount_field
+        if data.get(name) is not None and data.get("currency"):
+            try:
+                data[name] = checked_amount(data[name], data["currency"])
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        return data
