@@ -28,7 +28,8 @@ CODE_MAX_WRONG = 3
 CODE_BLOCK = timedelta(hours=12)
 
 
-def _now(at: datetime | None) -> datetime:
+def _moment(at: datetime | None) -> datetime:
+    """The operation's moment: as given, or now."""
     return at or timezone.now()
 
 
@@ -66,7 +67,7 @@ def place_order(
 
     def run():
         if confirmation:
-            _use_code(confirmation[0], _now(at))  # used only if the order is placed
+            _use_code(confirmation[0], _moment(at))  # used only if the order is placed
         locked = Gift.objects.select_for_update(of=("self",)).select_related("currency").get(pk=gift.pk)
         if not locked.is_active:
             raise OrderError(_("This gift is no longer available."))
@@ -76,7 +77,7 @@ def place_order(
                 if locked.stock
                 else _("%(gift)s is out of stock.") % {"gift": locked.name}
             )
-        moment = _now(at)
+        moment = _moment(at)
         points = rules.clean_amount(locked.price * quantity, locked.currency, maximum=rules.MAX_BALANCE)
         order = Order.objects.create(
             user=user,
@@ -206,7 +207,7 @@ def _lock_guard(user, moment: datetime) -> CodeGuard:
 
 def send_code(*, user, at: datetime | None = None) -> None:
     """Send a 6-digit code to the employee (by e-mail; the backend is pluggable, e.g. for SMS)."""
-    moment = _now(at)
+    moment = _moment(at)
     with transaction.atomic():
         guard = _lock_guard(user, moment)
         last = ConfirmationCode.objects.filter(user=user).order_by("-sent_at").first()
@@ -224,7 +225,7 @@ def send_code(*, user, at: datetime | None = None) -> None:
 
 def verify_code(*, user, code: str, at: datetime | None = None) -> None:
     """Accept the latest unexpired code once; three wrong entries of one code block for 12 hours."""
-    _use_code(_check_code(user=user, code=code, at=at), _now(at))
+    _use_code(_check_code(user=user, code=code, at=at), _moment(at))
 
 
 def _waiting_code(user, moment: datetime) -> ConfirmationCode:
@@ -239,7 +240,7 @@ def _waiting_code(user, moment: datetime) -> ConfirmationCode:
 
 def code_attempts_left(*, user, at: datetime | None = None) -> int | None:
     """How many entries the code waiting for this employee has left; None when no code is waiting."""
-    moment = _now(at)
+    moment = _moment(at)
     try:
         _waiting_code(user, moment)
     except CodeError:
@@ -259,7 +260,7 @@ def _check_code(*, user, code: str, at: datetime | None = None) -> ConfirmationC
     a refusal would roll back: the count must stay. The code is used (`_use_code`) in the transaction
     of what it confirms, so a refused order leaves it usable.
     """
-    moment = _now(at)
+    moment = _moment(at)
     with transaction.atomic():
         guard = _lock_guard(user, moment)
         latest = _waiting_code(user, moment)
