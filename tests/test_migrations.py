@@ -174,3 +174,17 @@ def test_a_database_of_the_old_layout_migrates_forward_with_nothing_lost(capsys)
     assert not ContentType.objects.filter(app_label="bonuses", model__in=["order", "gift", "outgoingemail"]).exists()
     assert User.objects.get(pk=ids["employee"]).has_perm("shop.view_order")
     assert LogEntry.objects.get().get_edited_object() == pending
+
+
+def test_the_old_import_path_still_finds_the_moved_models():
+    import bonuses.models as old_home
+
+    assert (old_home.Gift, old_home.Order, old_home.CodeGuard) == (Gift, Order, CodeGuard)
+    assert (old_home.Category, old_home.ConfirmationCode, old_home.OutgoingEmail) == (
+        Category,
+        ConfirmationCode,
+        OutgoingEmail,
+    )
+    assert (Order._meta.db_table, OutgoingEmail._meta.db_table) == ("bonuses_order", "bonuses_outgoingemail")
+    with pytest.raises(AttributeError):
+        old_home.Nothing  # noqa: B018
