@@ -40,11 +40,16 @@ def points_format(value) -> str:
 class Column:
     """One column of a sheet, declared once."""
 
-    header: str  # translated (gettext_lazy)
+    label: str  # the header, translatable (gettext_lazy)
     field: str  # what it reads: a `values_list` path of the export's queryset
     width: int
     number_format: str | Callable[[object], str] | None = None  # a callable picks it by the cell's value
     cell: str | Callable[[Any, tuple], Any] = ""  # stored value → cell: a method name of the export, or a function
+
+    @property
+    def header(self) -> str:
+        """The header as the sheet shows it, in the active language."""
+        return str(self.label)
 
 
 def labels(choices) -> Callable[[Any, tuple], str]:
@@ -155,7 +160,7 @@ def write_xlsx(*, title: str, subtitle: str, columns: list[Column], rows) -> IO[
     sheet.append([heading])
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=safe_text(str(column.header)))
+        cell = WriteOnlyCell(sheet, value=safe_text(column.header))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
