@@ -1,18 +1,44 @@
-"""Bulk writes in plain SQL: one statement run many times, for rows counted in tens of thousands.
+"""Bulk SQL for rows counted in tens of thousands: rows built in Python, and lists of ids as one parameter.
 
 Model instances and the ORM's bulk_create spend more time building SQL in Python than the database
 spends writing. Values passed in are clean (quantized Decimals, ids, aware datetimes); datetimes get
 the backend's adaptation (SQLite stores naive UTC text).
+
+A hand-written statement that asks whether a column holds one of many ids does it with a fixed
+clause (`one_of`, `none_of`, written into the statement once, at import) and one parameter
+(`id_list`): a PostgreSQL array, or a JSON array that SQLite reads with json_each. Neither the
+statement's text nor its number of parameters depends on how many ids there are.
 """
 
+import json
 from datetime import datetime
 
 from django.db import connection, models
 
+ROWS_PER_INSERT = 1000  # rows per INSERT ... RETURNING: at most 10 columns, far below SQLite's 32,766 parameters
+_ONE_OF = {
+    "postgresql": "{column} = ANY(%({name})s)",
+    "sqlite": "{column} IN (SELECT value FROM json_each(%({name})s))",
+}
+_NONE_OF = {
+    "postgresql": "{column} <> ALL(%({name})s)",
+    "sqlite": "{column} NOT IN (SELECT value FROM json_each(%({name})s))",
+}
 
-def marks(values: list) -> str:
-    """`%s, %s, ...`: one placeholder per value."""
-    return ", ".join(["%s"] * len(values))
+
+def one_of(column: str, name: str) -> str:
+    """The clause "`column` is one of the ids of the named parameter `name`" (pass it `id_list(ids)`)."""
+    return _ONE_OF[connection.vendor].format(column=column, name=name)
+
+
+def none_of(column: str, name: str) -> str:
+    """The clause "`column` is none of the ids of the named parameter `name`" (pass it `id_list(ids)`)."""
+    return _NONE_OF[connection.vendor].format(column=column, name=name)
+
+
+def id_list(ids) -> list[int] | str:
+    """The parameter of a `one_of` or `none_of` clause."""
+    return list(ids) if connection.vendor == "postgresql" else json.dumps(list(ids))
 
 
 def adapt(moment: datetime | None):
@@ -35,14 +61,34 @@ def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
     return prepared
 
 
-def insert(model, columns: list[str], rows: list[tuple]) -> None:
-    if rows:
-        names = ", ".join(model._meta.get_field(c).column for c in columns)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks(columns)})",
-                _prepared(model, columns, rows),
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def insert(model, columns: list[str], rows: list[tuple], *, returning: bool = False) -> list[int]:
+    """Insert the rows; with `returning`, their new ids in the rows' order (else an empty list).
+
+    Both databases number the rows of one INSERT ... VALUES in the order of the rows; the ids that
+    RETURNING gives are sorted rather than trusted to come back in that order (SQLite does not
+    promise it).
+    """
+    if not rows:
+        return []
+    table, names = model._meta.db_table, ", ".join(model._meta.get_field(c).column for c in columns)
+    prepared = _prepared(model, columns, rows)
+    with connection.cursor() as cursor:
+        if not returning:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({_marks(len(columns))})", prepared)
+            return []
+        ids = []
+        for start in range(0, len(prepared), ROWS_PER_INSERT):
+            part = prepared[start : start + ROWS_PER_INSERT]
+            values = ", ".join([f"({_marks(len(columns))})"] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {values} RETURNING id", [value for row in part for value in row]
             )
+            ids += sorted(pk for (pk,) in cursor.fetchall())
+    return ids
 
 
 def update(model, columns: list[str], rows: list[tuple]) -> None:

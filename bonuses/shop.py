@@ -108,7 +108,7 @@ def place_order(
         "user": user.pk, "gift": gift.pk, "quantity": quantity, "pickup_office": pickup_office,
         "delivery_comment": delivery_comment,
     }  # fmt: skip
-    return services._idempotent(actor, idempotency_key, "place_order", payload, run, check=check)
+    return services.run_idempotent(actor, idempotency_key, "place_order", payload, run, check=check)
 
 
 def _locked_order(order: Order, *allowed: str) -> Order:
