@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 
-from .. import notifications, rules
+from .. import bulk, notifications, rules
 from ..models import Account, Currency, Lot
-from .core import chunks, lock_account
+from .core import lock_account
 from .currency import get_currency
 
 
@@ -51,7 +51,7 @@ def queue_expiry_reminders(*, at: datetime) -> tuple[int, int]:
             for _pk, email, name, expires_at, remaining in due:
                 expiring[(email, name)][rules.last_usable_day(expires_at)] += remaining
             emails += notifications.expiry_reminders(currency=currency, expiring=expiring)
-            for chunk in chunks([row[0] for row in due]):
-                Lot.objects.filter(pk__in=chunk).update(reminded_at=at)
+            if due:
+                Lot.objects.filter(pk__in=bulk.ids_in(row[0] for row in due)).update(reminded_at=at)
         lots += len(due)
     return emails, lots

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, notifications, rules
 from ..models import Account, Batch, Currency, Entry, Lot
-from .core import account_ids, chunks, lock_accounts, operation_moment, require_aware
+from .core import account_ids, lock_accounts, operation_moment, require_aware
 from .currency import get_currency
 from .idempotency import normalised_payload_value, run_idempotent
 from .settlement import Scope, settle_locked
@@ -178,10 +178,9 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
 
 def _active_emails(user_ids: list[int]) -> list[tuple[str, str]]:
     """The (e-mail, full name) of these (distinct) users; refused unless every one exists and is active."""
-    users = get_user_model().objects.filter(is_active=True)
-    emails = []
-    for chunk in chunks(user_ids):
-        emails += users.filter(pk__in=chunk).values_list("email", "full_name")
+    emails = list(
+        get_user_model().objects.filter(is_active=True, pk__in=bulk.ids_in(user_ids)).values_list("email", "full_name")
+    )
     missing = len(user_ids) - len(emails)
     if missing and len(user_ids) == 1:
         raise exceptions.InactiveEmployee()
@@ -210,21 +209,19 @@ def _check_balance_room(ids: list[int], amount: Decimal, currency, *, one: bool)
     """Refuse the whole accrual if it would take any of these accounts past rules.MAX_BALANCE credited in all.
 
     What an account was credited in all is its total accrued plus what was written off; every figure
-    of it is part of that. One statement per chunk finds the accounts that would pass it (on the
-    accounts alone: their employees' names are read only for the refusal's message).
+    of it is part of that. One statement finds the accounts that would pass it (on the accounts
+    alone: their employees' names are read only for the refusal's message).
     """
     places = TABLES["places"]
     credited = Round(
         F("total_accrued") + F("written_off"), places, output_field=DecimalField(max_digits=15, decimal_places=places)
     )
-    over = []
-    for chunk in chunks(ids):
-        over += (
-            Account.objects.filter(pk__in=chunk)
-            .annotate(credited=credited)
-            .filter(credited__gt=rules.MAX_BALANCE - amount)
-            .values_list("pk", "user_id", "credited")
-        )
+    over = list(
+        Account.objects.filter(pk__in=bulk.ids_in(ids))
+        .annotate(credited=credited)
+        .filter(credited__gt=rules.MAX_BALANCE - amount)
+        .values_list("pk", "user_id", "credited")
+    )
     if over:
         users = get_user_model().objects.filter(pk__in=[user_id for _pk, user_id, _credited in over])
         names = dict(users.values_list("pk", "full_name"))

@@ -8,10 +8,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import exceptions
+from .. import bulk, exceptions
 from ..models import Account, Allocation, Currency, Entry
 
-BATCH_SIZE = 5000  # ids per ORM lookup (an IN list), and accounts per transaction of a full settlement
+BATCH_SIZE = 5000  # accounts per transaction of a full settlement, and ids per ORM lookup of a plain IN list
 # What an operation on one locked account may change of it, saved at the end of the operation.
 ACCOUNT_FIELDS = [*Account.FIGURES, "last_entry_at", "streak_started_at", "burned_steps"]
 
@@ -56,8 +56,9 @@ def account_ids(user_ids: list[int], currency: Currency, *, create: bool) -> lis
     found: dict[int, int] = {}
 
     def read(ids):
-        for chunk in chunks(ids):
-            found.update(Account.objects.filter(currency=currency, user_id__in=chunk).values_list("user_id", "pk"))
+        found.update(
+            Account.objects.filter(currency=currency, user_id__in=bulk.ids_in(ids)).values_list("user_id", "pk")
+        )
 
     user_ids = sorted(set(user_ids))
     read(user_ids)
@@ -75,14 +76,10 @@ def lock_accounts(ids: list[int]) -> datetime | None:
     PostgreSQL locks each row (FOR UPDATE); on SQLite the IMMEDIATE transaction already holds the
     database's write lock.
     """
-    latest = None
-    for chunk in chunks(sorted(ids)):
-        if connection.features.has_select_for_update:
-            list(Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk"))
-        moment = Account.objects.filter(pk__in=chunk).aggregate(latest=Max("last_entry_at"))["latest"]
-        if moment is not None and (latest is None or moment > latest):
-            latest = moment
-    return latest
+    accounts = Account.objects.filter(pk__in=bulk.ids_in(ids))
+    if connection.features.has_select_for_update:
+        list(accounts.select_for_update().order_by("pk").values_list("pk"))
+    return accounts.aggregate(latest=Max("last_entry_at"))["latest"]
 
 
 def lock_id_range(low: int, high: int) -> None:

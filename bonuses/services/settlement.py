@@ -141,10 +141,10 @@ def post_planned(accounts: list[Account], currency: Currency, at: datetime) -> S
     steps = rules.burn_steps_in_force(currency)
     lots_by_account: dict[int, list[planner.LotState]] = {account.pk: [] for account in accounts}
     open_or_due = Q(remaining__gt=0) | Q(is_activated=False, activates_at__lte=at)
-    for chunk in chunks(list(lots_by_account)):
-        for row in Lot.objects.filter(open_or_due, account_id__in=chunk).values_list(*planner.LotState.FIELDS):
-            lot = planner.LotState(*row)
-            lots_by_account[lot.account_id].append(lot)
+    lots = Lot.objects.filter(open_or_due, account_id__in=bulk.ids_in(lots_by_account))
+    for row in lots.values_list(*planner.LotState.FIELDS):
+        lot = planner.LotState(*row)
+        lots_by_account[lot.account_id].append(lot)
     rows, events, activated, emptied, partial = [], [], set(), set(), {}
     for account in accounts:
         lots = lots_by_account[account.pk]
@@ -172,10 +172,10 @@ def post_planned(accounts: list[Account], currency: Currency, at: datetime) -> S
         for lot, part in event.allocations
     ]
     bulk.insert(Allocation, ["entry_id", "lot_id", "amount"], allocations)
-    for chunk in chunks(sorted(activated)):
-        Lot.objects.filter(pk__in=chunk).update(is_activated=True)
-    for chunk in chunks(sorted(emptied)):
-        Lot.objects.filter(pk__in=chunk).update(remaining=0)
+    if activated:
+        Lot.objects.filter(pk__in=bulk.ids_in(sorted(activated))).update(is_activated=True)
+    if emptied:
+        Lot.objects.filter(pk__in=bulk.ids_in(sorted(emptied))).update(remaining=0)
     bulk.update(Lot, ["remaining"], [(lot.remaining, lot.pk) for lot in partial.values()])
     # Every account given changed: its burned_steps moved on, even when a step found nothing to burn.
     bulk.update(Account, SETTLED_FIELDS, [(*(getattr(a, f) for f in SETTLED_FIELDS), a.pk) for a in accounts])

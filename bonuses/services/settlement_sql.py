@@ -130,8 +130,8 @@ class Scope:
     def condition(self) -> Q:
         """The scope as a condition on accounts, for the ORM."""
         if self.listed is not None:
-            return Q(pk__in=self.listed)
-        return Q(pk__range=(self.low, self.high)) & ~Q(pk__in=self.skip)
+            return Q(pk__in=bulk.ids_in(self.listed))
+        return Q(pk__range=(self.low, self.high)) & ~Q(pk__in=bulk.ids_in(self.skip))
 
     def without(self, ids: set[int]) -> "Scope":
         if not ids:
