@@ -26,10 +26,13 @@ TABLES = {
     "places": Lot._meta.get_field("amount").decimal_places,
 }
 # The accounts a statement covers, by the `account_id` column of lots and entries: the listed ids,
-# or every id from `low` to `high` but those in `skip` (settled by the planner).
+# or every id from `low` to `high`, or those but the ones in `skip` (settled by the planner). The
+# plain range is a form of its own: testing every lot of a range against an empty `skip` costs
+# the daily run a fifth of its time.
 SCOPE_CLAUSES = {
     "listed": bulk.one_of("account_id", "ids"),
-    "range": "account_id BETWEEN %(low)s AND %(high)s AND " + bulk.none_of("account_id", "skip"),
+    "range": "account_id BETWEEN %(low)s AND %(high)s",
+    "range_but_skipped": "account_id BETWEEN %(low)s AND %(high)s AND " + bulk.none_of("account_id", "skip"),
 }
 
 # One entry per activation and per expiry due, in time order per account (activation before expiry
@@ -120,7 +123,9 @@ class Scope:
 
     @property
     def form(self) -> str:
-        return "listed" if self.listed is not None else "range"
+        if self.listed is not None:
+            return "listed"
+        return "range_but_skipped" if self.skip else "range"
 
     @property
     def is_empty(self) -> bool:
@@ -131,7 +136,8 @@ class Scope:
         """The scope as a condition on accounts, for the ORM."""
         if self.listed is not None:
             return Q(pk__in=bulk.ids_in(self.listed))
-        return Q(pk__range=(self.low, self.high)) & ~Q(pk__in=bulk.ids_in(self.skip))
+        condition = Q(pk__range=(self.low, self.high))
+        return condition & ~Q(pk__in=bulk.ids_in(self.skip)) if self.skip else condition
 
     def without(self, ids: set[int]) -> "Scope":
         if not ids:
