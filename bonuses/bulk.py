@@ -14,6 +14,7 @@ prepares each one in Python, which costs more than the query.
 
 import json
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
@@ -73,8 +74,20 @@ def _prepared(model, columns: list[str], rows: list[tuple]) -> list[tuple]:
     return prepared
 
 
-def _marks(count: int) -> str:
-    return ", ".join(["%s"] * count)
+# The statements of `insert` and `update` are written once per table, columns and number of rows.
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(model, columns: tuple[str, ...], rows: int, returning: bool) -> str:
+    names = ", ".join(model._meta.get_field(c).column for c in columns)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
+    return f"INSERT INTO {model._meta.db_table} ({names}) VALUES {values}" + (" RETURNING id" if returning else "")
+
+
+@lru_cache(maxsize=64)
+def _update_statement(model, columns: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{model._meta.get_field(c).column} = %s" for c in columns)
+    return f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s"
 
 
 def insert(model, columns: list[str], rows: list[tuple], *, returning: bool = False) -> list[int]:
@@ -86,19 +99,16 @@ def insert(model, columns: list[str], rows: list[tuple], *, returning: bool = Fa
     """
     if not rows:
         return []
-    table, names = model._meta.db_table, ", ".join(model._meta.get_field(c).column for c in columns)
     prepared = _prepared(model, columns, rows)
     with connection.cursor() as cursor:
         if not returning:
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({_marks(len(columns))})", prepared)
+            cursor.executemany(_insert_statement(model, tuple(columns), 1, False), prepared)
             return []
         ids = []
         for start in range(0, len(prepared), ROWS_PER_INSERT):
             part = prepared[start : start + ROWS_PER_INSERT]
-            values = ", ".join([f"({_marks(len(columns))})"] * len(part))
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {values} RETURNING id", [value for row in part for value in row]
-            )
+            statement = _insert_statement(model, tuple(columns), len(part), True)
+            cursor.execute(statement, [value for row in part for value in row])
             ids += sorted(pk for (pk,) in cursor.fetchall())
     return ids
 
@@ -106,9 +116,5 @@ def insert(model, columns: list[str], rows: list[tuple], *, returning: bool = Fa
 def update(model, columns: list[str], rows: list[tuple]) -> None:
     """Each row holds the new values of `columns`, then the primary key."""
     if rows:
-        assignments = ", ".join(f"{model._meta.get_field(c).column} = %s" for c in columns)
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s",
-                _prepared(model, [*columns, "id"], rows),
-            )
+            cursor.executemany(_update_statement(model, tuple(columns)), _prepared(model, [*columns, "id"], rows))

@@ -19,7 +19,8 @@ What lives where:
 
 The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
-and nothing of the shop, which calls it. Callers use the names below, never a module's own.
+and nothing of the shop, which calls it. The application calls the names below; only the tests
+that compare the two settlement implementations reach into `settlement` and `settlement_sql`.
 """
 
 from .accounts import queue_expiry_reminders, set_account_state

@@ -15,7 +15,7 @@ from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bonuses import rules
+from bonuses import bulk, rules
 from bonuses.models import Account, Allocation, Entry, Lot
 from bonuses.services.settlement import SETTLE_READS, Scope, post_planned
 from bonuses.services.settlement_sql import post_in_sql
@@ -144,8 +144,14 @@ def test_the_set_based_sql_posts_what_the_planner_posts(bonuses, accounts, until
         transaction.set_rollback(True)
 
 
-def test_both_implementations_agree_on_a_hand_made_account(bonuses):
-    """What the comparison above compares: an expiry and an activation due before the latest entry."""
+@pytest.mark.parametrize("rows_per_insert", [bulk.ROWS_PER_INSERT, 1])
+def test_both_implementations_agree_on_a_hand_made_account(bonuses, monkeypatch, rows_per_insert):
+    """What the comparison above compares: an expiry and an activation due before the latest entry.
+
+    With one row per INSERT the planner's entries come back from several statements: each
+    allocation must still go with its own entry.
+    """
+    monkeypatch.setattr(bulk, "ROWS_PER_INSERT", rows_per_insert)
     lots = [
         {"amount": Decimal("10.00"), "spent": 0, "activates": -2, "activated": False, "lifetime": None},
         {"amount": Decimal("4.50"), "spent": 0.5, "activates": None, "activated": True, "lifetime": 1},
