@@ -1,9 +1,13 @@
 """Django admin for the ledger. The log is read-only: every change goes through services."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from giftshop.web.admin import ReadOnlyAdmin
 
+from . import selectors, services
 from .models import Account, Batch, Currency, Entry, Lot, Reservation
 
 
@@ -17,10 +21,39 @@ class CurrencyAdmin(admin.ModelAdmin):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
+    """Read-only like the rest of the ledger; an administrator changes an account's state by an action."""
+
     list_display = ("user", "currency", "state", "active", "reserved", "non_activated", "expired", "total_accrued")
     list_filter = ("currency", "state")
     search_fields = ("user__full_name", "user__email")
     list_select_related = ("user", "currency")
+    actions = ["make_active", "make_accumulate_only", "make_blocked"]
+
+    def has_set_state_permission(self, request):
+        return selectors.can_manage(request.user)
+
+    @admin.action(description=_("Make the selected accounts active"), permissions=["set_state"])
+    def make_active(self, request, queryset):
+        self.set_state(request, queryset, Account.State.ACTIVE)
+
+    @admin.action(description=_("Make the selected accounts accumulate only"), permissions=["set_state"])
+    def make_accumulate_only(self, request, queryset):
+        self.set_state(request, queryset, Account.State.ACCUMULATE_ONLY)
+
+    @admin.action(description=_("Block the selected accounts"), permissions=["set_state"])
+    def make_blocked(self, request, queryset):
+        self.set_state(request, queryset, Account.State.BLOCKED)
+
+    def set_state(self, request, queryset, state: str) -> None:
+        accounts = list(queryset.select_related("user", "currency").order_by("pk"))
+        with transaction.atomic():  # all of them, or none
+            for account in accounts:
+                services.set_account_state(user=account.user, state=state, currency=account.currency)
+        message = ngettext(
+            "%(count)d account set to “%(state)s”.", "%(count)d accounts set to “%(state)s”.", len(accounts)
+        )
+        message %= {"count": len(accounts), "state": Account.State(state).label}
+        self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(Lot)

@@ -33,12 +33,24 @@ class InsufficientBalance(BonusError):
     default_message = _("The amount is more than the available balance.")
 
 
+class NoAccount(BonusError):
+    """The employee has no account in the currency: nothing was ever credited to spend or take."""
+
+    default_message = _("The employee has no points in this currency.")
+
+
 class AccountBlocked(BonusError):
     default_message = _("This account is blocked: its points cannot be spent or reserved.")
 
 
 class InvalidDates(BonusError):
     default_message = _("The dates of the accrual are not valid.")
+
+
+class CommentTooLong(BonusError):
+    """A comment beyond rules.MAX_COMMENT characters."""
+
+    default_message = _("The comment is too long.")
 
 
 class InactiveEmployee(BonusError):

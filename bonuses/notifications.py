@@ -6,21 +6,16 @@ greet the employee by name and link to the site at `settings.SITE_URL`. A bulk a
 e-mail once, with a placeholder for the name, and puts each recipient's name in by string slicing.
 """
 
-from collections import defaultdict
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Q
 from django.utils.html import escape
 
 from giftshop.outbox import services as outbox
 
-from .models import Currency, Lot
-from .rules import day_after, last_usable_day, local_date, start_of_day
+from .rules import last_usable_day, local_date
 
 NAME = "\x00name\x00"  # the greeting's place in a batch's one rendering (no form lets a NUL through)
-LOTS_PER_UPDATE = 1000  # reminded lots marked per statement
 
 
 def _message(template: str, context: dict) -> tuple[str, str, str]:
@@ -60,41 +55,15 @@ def points_received(
     outbox.queue(messages)
 
 
-def expiry_reminders(*, at: datetime) -> tuple[int, int]:
-    """Remind employees of points about to expire, as each currency's settings say; returns (e-mails, lots).
+def expiry_reminders(*, currency, expiring: dict[tuple[str, str], dict[date, Decimal]]) -> int:
+    """One reminder to each (e-mail, full name) of `expiring`, listing {last usable day: points}; returns how many.
 
-    A lot is due from 00:00 of the day `expiry_reminder_days` before its last usable day until it
-    expires, and is reminded once: a later run (or one catching up on missed days) skips it. One
-    e-mail per employee and currency sums what is left in the lots by their last usable day.
+    `services.queue_expiry_reminders` finds the lots that are due and marks them reminded.
     """
-    emails = lots = 0
-    today = local_date(at)
-    for currency in Currency.objects.filter(expiry_reminder_days__isnull=False):
-        # Beyond the calendar (a setting stored by an older version): every expiring lot is due.
-        last = day_after(today, currency.expiry_reminder_days + 1)
-        cutoff = Q(expires_at__lte=start_of_day(last)) if last else Q()
-        with transaction.atomic():
-            # Lots an operation holds right now are skipped (never waited for): the next run has them.
-            due = list(
-                Lot.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(account__currency=currency, account__user__is_active=True, reminded_at__isnull=True)
-                .filter(cutoff, is_activated=True, remaining__gt=0, expires_at__gt=at)
-                .order_by("account_id", "expires_at")
-                .values_list("pk", "account__user__email", "account__user__full_name", "expires_at", "remaining")
-            )
-            expiring: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(Decimal))
-            for _pk, email, name, expires_at, remaining in due:
-                expiring[(email, name)][last_usable_day(expires_at)] += remaining
-            messages = []
-            for (email, name), days in expiring.items():
-                greeting = outbox.greeting_name(name, email)
-                context = {"name": greeting, "currency": currency, "expiries": sorted(days.items())}
-                messages.append((email, *_message("expiry_reminder", context)))
-            if messages:
-                outbox.queue(messages)
-            for start in range(0, len(due), LOTS_PER_UPDATE):
-                Lot.objects.filter(pk__in=[row[0] for row in due[start : start + LOTS_PER_UPDATE]]).update(
-                    reminded_at=at
-                )
-        emails, lots = emails + len(messages), lots + len(due)
-    return emails, lots
+    messages = []
+    for (email, name), days in expiring.items():
+        context = {"name": outbox.greeting_name(name, email), "currency": currency, "expiries": sorted(days.items())}
+        messages.append((email, *_message("expiry_reminder", context)))
+    if messages:
+        outbox.queue(messages)
+    return len(messages)

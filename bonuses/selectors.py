@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from users.models import Department
 
-from . import rules
+from . import planner, rules
 from .filters import EmployeeFilter
 from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Lot
-from .services import FIGURES, _burn_steps, get_currency
+from .services import get_currency
 
 ZERO = Decimal("0.00")
 
@@ -52,8 +52,8 @@ def balance(user, currency=None, at: datetime | None = None) -> Balance:
         return _balance_from_history(account, at)
     lots = [lot for lot in Lot.objects.filter(account=account) if lot.remaining > 0 or not lot.is_activated]
     future = copy.copy(account)
-    rules.plan_settlement(future, lots, at, _burn_steps(currency), currency.quantum)
-    return Balance(**{name: getattr(future, name) for name in FIGURES}, **_next_expiry(lots, at))
+    planner.plan_settlement(future, lots, at, rules.burn_steps_in_force(currency), currency.quantum)
+    return Balance(**{name: getattr(future, name) for name in Account.FIGURES}, **_next_expiry(lots, at))
 
 
 def _next_expiry(lots, at: datetime) -> dict:
@@ -113,8 +113,8 @@ def _balance_from_history(account, at: datetime) -> Balance:
 def ledger_problems(account: Account) -> list[str]:
     """Every identity of the ledger that does not hold for this account (empty when all hold)."""
     problems = []
-    stored = {name: getattr(account, name) for name in FIGURES}
-    for name in FIGURES:
+    stored = {name: getattr(account, name) for name in Account.FIGURES}
+    for name in Account.FIGURES:
         if stored[name] > rules.MAX_BALANCE:
             problems.append(f"stored {name} {stored[name]} is above the maximum {rules.grouped(rules.MAX_BALANCE)}")
     if stored["total_accrued"] != sum(stored[n] for n in ("active", "reserved", "non_activated", "spent", "expired")):
@@ -122,7 +122,7 @@ def ledger_problems(account: Account) -> list[str]:
             f"total accrued {stored['total_accrued']} != active + reserved + non-activated + spent + expired"
         )
     computed = figures_from_entries(account)
-    for name in FIGURES:
+    for name in Account.FIGURES:
         if computed[name] != stored[name]:
             problems.append(f"stored {name} {stored[name]} != {computed[name]} from the entries")
     lots = list(Lot.objects.filter(account=account))
@@ -156,7 +156,7 @@ def unreadable_figures(account_id: int) -> list[str]:
     Read with a raw cursor (no conversion to Decimal): what `ledger_problems` cannot read, for a report.
     """
     tables = [
-        (Account, ("id",), FIGURES),
+        (Account, ("id",), Account.FIGURES),
         (Lot, ("account_id",), ("amount", "remaining")),
         (Entry, ("account_id",), ("amount", "balance_after")),
     ]

@@ -206,3 +206,33 @@ def test_a_manager_cannot_open_the_ledger_in_the_admin(client, make_user, depart
             assert response.status_code == 403, name
         else:  # not staff: the admin's own login page
             assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), name
+
+
+@pytest.mark.django_db
+def test_an_administrator_sets_an_accounts_state_by_an_admin_action(client, hr_admin, employee, ledger_rows):
+    from bonuses.exceptions import AccountBlocked
+    from bonuses.models import Account, Entry
+
+    account = Account.objects.get(user=employee)
+    figures = Account.objects.filter(pk=account.pk).values(*Account.FIGURES).get()
+    entries = Entry.objects.count()
+    url = reverse("admin:bonuses_account_changelist")
+    client.force_login(hr_admin)
+    assert 'value="make_blocked"' in client.get(url).content.decode()
+
+    response = client.post(url, {"action": "make_blocked", "_selected_action": [account.pk]}, follow=True)
+    assert "1 account set to “Blocked”." in response.content.decode()
+    account.refresh_from_db()
+    assert account.state == Account.State.BLOCKED
+    with pytest.raises(AccountBlocked):
+        services.reserve(user=employee, amount=1, reference="after the block")
+
+    client.post(url, {"action": "make_accumulate_only", "_selected_action": [account.pk]})
+    account.refresh_from_db()
+    assert account.state == Account.State.ACCUMULATE_ONLY
+    client.post(url, {"action": "make_active", "_selected_action": [account.pk]})
+    account.refresh_from_db()
+    assert account.state == Account.State.ACTIVE
+    # Only the state changed: no entry, no figure.
+    assert Account.objects.filter(pk=account.pk).values(*Account.FIGURES).get() == figures
+    assert Entry.objects.count() == entries

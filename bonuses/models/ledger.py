@@ -176,8 +176,14 @@ class Currency(models.Model):
                 raise ValidationError({"burn_steps": exc.message}) from None
 
 
+# The figures of SPEC.md section 5 that an account stores (Account.FIGURES).
+ACCOUNT_FIGURES = ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")
+
+
 class Account(models.Model):
     """One employee's points in one currency, with its figures stored for fast sorting."""
+
+    FIGURES = ACCOUNT_FIGURES
 
     class State(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -208,12 +214,9 @@ class Account(models.Model):
             models.UniqueConstraint(fields=["user", "currency"], name="one_account_per_currency"),
             *(
                 models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"account_{name}_not_negative")
-                for name in ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")
+                for name in ACCOUNT_FIGURES
             ),
-            *(
-                within_maximum(name)
-                for name in ("active", "reserved", "non_activated", "spent", "written_off", "expired", "total_accrued")
-            ),
+            *(within_maximum(name) for name in ACCOUNT_FIGURES),
         ]
         indexes = [models.Index(fields=["currency", "active"])]
 

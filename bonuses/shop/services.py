@@ -1,7 +1,7 @@
 """Services of the gift shop: orders and confirmation codes.
 
 Orders never write ledger rows themselves: they call `services.reserve`, `capture`, `release`
-and `refund`, and `services.idempotent` for an order posted twice. Each function runs in one
+and `refund`, and `services.run_idempotent` for an order posted twice. Each function runs in one
 transaction, locks the gift (stock) before the account (points) so that two orders cannot
 deadlock, and e-mails the employee after the commit.
 """
@@ -114,7 +114,7 @@ def place_order(
         "pickup_office": pickup_office,
         "delivery_comment": delivery_comment,
     }
-    return services.idempotent(actor, idempotency_key, "place_order", payload, run, check=check)
+    return services.run_idempotent(actor, idempotency_key, "place_order", payload, run, check=check)
 
 
 def _locked_order(order: Order, *allowed: str) -> Order:

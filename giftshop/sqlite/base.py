@@ -1,7 +1,8 @@
 """Django's SQLite backend, with three corrections for a ledger.
 
-- The ledger's bulk paths update accounts with UPDATE ... FROM, which SQLite has since 3.33
-  (Debian 11, Ubuntu 22.04 and later ship newer); Django refuses to connect to an older one.
+- The ledger's bulk paths update accounts with UPDATE ... FROM (SQLite 3.33) and read the ids
+  of the entries they insert with INSERT ... RETURNING (3.35; Debian 12, Ubuntu 22.04 and later
+  ship newer); Django refuses to connect to an older one.
 - Django 5.2 assumes SQLite's pre-3.32 limit of 999 variables per statement and splits bulk
   inserts into many small statements; SQLite 3.32 and newer allow 32,766. With the real limit a
   bulk accrual to 1,000 employees is one INSERT per table, as on PostgreSQL.
@@ -17,7 +18,7 @@ from django.db.backends.sqlite3 import base, features, operations
 
 
 class DatabaseFeatures(features.DatabaseFeatures):
-    minimum_database_version = (3, 33)
+    minimum_database_version = (3, 35)
     max_query_params = 32766
 
 

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
-from bonuses import notifications, rules, selectors, services
+from bonuses import rules, selectors, services
 from bonuses.exceptions import (
     AmountAboveMaximum,
     BalanceAboveMaximum,
@@ -30,7 +30,6 @@ from bonuses.exceptions import (
     InvalidSettings,
 )
 from bonuses.models import Account, Allocation, Batch, Currency, Entry, Lot, Reservation
-from bonuses.services import FIGURES
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
 from giftshop.outbox.models import OutgoingEmail
@@ -39,6 +38,7 @@ from tests.bonuses.test_views import settings_data
 from .conftest import local
 
 pytestmark = pytest.mark.django_db
+FIGURES = Account.FIGURES
 
 SINGLE = "/bonuses/accrual/{pk}/add/"
 BULK = "/bonuses/accrual/bulk/"
@@ -783,7 +783,7 @@ def test_burn_steps_stored_out_of_range_never_break_an_operation_a_page_or_the_d
 def test_a_reminder_setting_beyond_the_calendar_reminds_of_every_expiring_lot(bonuses, employee, administrator):
     services.accrue(user=employee, amount=10, actor=administrator, at=local(3, 1), expires_on=date(2100, 1, 1))
     Currency.objects.filter(pk=bonuses.pk).update(expiry_reminder_days=99_999_999)
-    assert notifications.expiry_reminders(at=local(3, 2)) == (1, 1)
+    assert services.queue_expiry_reminders(at=local(3, 2)) == (1, 1)
     assert OutgoingEmail.objects.filter(recipient=employee.email).count() == 2  # points received, reminder
 
 
@@ -914,8 +914,8 @@ def test_expiry_reminders_across_the_clock_change_start_at_00_00_local(
         expires_on=last_day,
     )
     due = at_local(zone, first, 0, 0)
-    assert notifications.expiry_reminders(at=(due - timedelta(minutes=30)).astimezone(UTC)) == (0, 0)
-    assert notifications.expiry_reminders(at=(due + timedelta(minutes=10)).astimezone(UTC)) == (1, 1)
+    assert services.queue_expiry_reminders(at=(due - timedelta(minutes=30)).astimezone(UTC)) == (0, 0)
+    assert services.queue_expiry_reminders(at=(due + timedelta(minutes=10)).astimezone(UTC)) == (1, 1)
 
 
 def test_a_period_filter_up_to_the_last_day_of_the_calendar_is_not_a_server_error(

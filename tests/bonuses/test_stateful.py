@@ -13,7 +13,7 @@ independently of `bonuses.rules`:
 - deductions first-expiring first (no expiry last, ties to the oldest lot), reservations
   remembering the lots they took from, releases and refunds putting the points back into
   those lots latest-expiring first (points that return to an expired lot expire again at once);
-- refusals: more than the active balance, an invalid amount or dates, a resolved reservation,
+- refusals: no account, more than the active balance, an invalid amount or dates, a resolved reservation,
   more than the refundable part, a blocked or accumulate-only account, an inactive employee,
   an operation dated before the account's latest entry. A refused operation must raise a
   BonusError and write nothing at all.
@@ -46,6 +46,7 @@ from bonuses.exceptions import (
     InsufficientBalance,
     InvalidAmount,
     InvalidDates,
+    NoAccount,
     NoEmployees,
     OperationInPast,
     ReservationResolved,
@@ -596,7 +597,9 @@ class LedgerMachine(RuleBasedStateMachine):
         reasons = set()
         if error := self.amount_error(amount):
             reasons.add(error)
-        if not account.exists or amount > account.in_lots(activated=True):
+        if not account.exists:
+            reasons.add(NoAccount)
+        elif amount > account.in_lots(activated=True):
             reasons.add(InsufficientBalance)
         return form, employee, account, amount, reasons
 

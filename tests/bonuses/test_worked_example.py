@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from bonuses import selectors, services
+from bonuses.exceptions import InsufficientBalance
 from bonuses.models import Lot
 
 from .conftest import day, local
@@ -64,7 +65,7 @@ def test_worked_example_with_the_order_cancelled(whole, employee, administrator)
 def test_worked_example_with_the_order_completed(whole, employee, administrator):
     order = march_start(employee, administrator)
     services.capture(order, at=local(3, 5))
-    with pytest.raises(services.exceptions.InsufficientBalance):
+    with pytest.raises(InsufficientBalance):
         # B is empty: the 30 come from A, and B has nothing a write-off could touch.
         services.write_off(user=employee, amount=181, actor=administrator, at=local(3, 6))
     services.write_off(user=employee, amount=30, actor=administrator, at=local(3, 6))

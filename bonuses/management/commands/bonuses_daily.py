@@ -3,7 +3,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from bonuses import notifications, rules, services
+from bonuses import rules, services
 from bonuses.models import Entry
 
 
@@ -45,5 +45,5 @@ class Command(BaseCommand):
             count = result.counts.get(kind, 0)
             amount = result.amounts.get(kind, 0)
             self.stdout.write(f"  {labels[kind]}: {count} entries, {amount} points")
-        emails, lots = notifications.expiry_reminders(at=at)
+        emails, lots = services.queue_expiry_reminders(at=at)
         self.stdout.write(f"Expiry reminders queued: {emails} (about {lots} lots).")

@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import check_password, identify_hasher
 from django.db import transaction
 
 from bonuses import selectors, services
-from bonuses.exceptions import AccountBlocked, InsufficientBalance
+from bonuses.exceptions import AccountBlocked, InsufficientBalance, NoAccount
 from bonuses.models import Account, Allocation, Currency, Entry, Lot, Reservation
 from bonuses.shop import selectors as shop_selectors
 from bonuses.shop import services as shop
@@ -395,7 +395,7 @@ def test_never_more_points_than_active(employee, administrator, make_gift):
 def test_an_employee_without_points_or_with_a_blocked_account_gets_nothing(employee, administrator, make_gift):
     gift = make_gift(price=10, stock=2)
     before = snapshot()
-    with pytest.raises(InsufficientBalance):
+    with pytest.raises(NoAccount):
         shop.place_order(user=employee, gift=gift, quantity=1, at=local(3, 2))
     assert snapshot() == before
 

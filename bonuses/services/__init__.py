@@ -1,0 +1,50 @@
+"""Every change of a balance goes through these functions (the one door for money).
+
+Each runs in one transaction, locks the accounts it changes (in primary-key order when there
+are several, so that two operations cannot deadlock), first settles those accounts up to its
+moment `at`, then writes lots, entries and allocations and updates the stored figures. A
+refused operation raises a `BonusError` (bonuses.exceptions) and leaves nothing behind.
+
+What lives where:
+
+- `core`: ids in chunks, the operation's moment, locking accounts in primary-key order, account
+  ids of users, posting one entry;
+- `idempotency`: a request repeated with the same key runs once (`run_idempotent`);
+- `accrual`: `accrue`, `accrue_many`;
+- `deduction`: `write_off`, and an order's reservation: `reserve`, `capture`, `release`, `refund`;
+- `settlement`: `settle` (the daily run, or one account) and `settle_locked`, the one settlement
+  path, which says which implementation is the reference; `settlement_sql` holds the set-based one;
+- `currency`: `get_currency`, `update_currency_settings`;
+- `accounts`: `set_account_state`, `queue_expiry_reminders` (writes that move no points).
+
+The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
+(e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
+and nothing of the shop, which calls it. The application calls the names below; only the tests
+that compare the two settlement implementations reach into `settlement` and `settlement_sql`.
+"""
+
+from .accounts import queue_expiry_reminders, set_account_state
+from .accrual import accrue, accrue_many
+from .core import BATCH_SIZE
+from .currency import get_currency, update_currency_settings
+from .deduction import capture, refund, release, reserve, write_off
+from .idempotency import run_idempotent
+from .settlement import SettleResult, settle
+
+__all__ = [
+    "BATCH_SIZE",
+    "SettleResult",
+    "accrue",
+    "accrue_many",
+    "capture",
+    "get_currency",
+    "queue_expiry_reminders",
+    "refund",
+    "release",
+    "reserve",
+    "run_idempotent",
+    "set_account_state",
+    "settle",
+    "update_currency_settings",
+    "write_off",
+]
