@@ -64,11 +64,7 @@ def run_bench(run, *labels: str) -> int:
             places.append(f"{label}: {where}" if label else where)
             urls.append(url)
         os.environ["DATABASE_URL"] = urls[0]
-        django_environment()
-        import django
-
-        django.setup()
-        refuse_developer_database()
+        setup_django()
         return run("; ".join(places), urls)
     finally:
         if "django.db" in sys.modules:
@@ -151,6 +147,15 @@ def django_environment() -> None:
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
 
 
+def setup_django() -> None:
+    """Django on DATABASE_URL, never the developer's database."""
+    import django
+
+    django_environment()
+    django.setup()
+    refuse_developer_database()
+
+
 def refuse_developer_database() -> None:
     """Stop before touching anything when Django's default database is the developer's SQLite file."""
     from django.conf import settings
@@ -194,6 +199,23 @@ class QueryStats:
             shape[1] += seconds
         ranked = sorted(shapes.items(), key=lambda item: -item[1][1])[:limit]
         return [f"{seconds:8.3f} s {count:5d}x  {shape}" for shape, (count, seconds) in ranked]
+
+
+def explain(sql: str, params) -> list[str]:
+    """The plan of a statement on the default database; on PostgreSQL with a SELECT's actual times (ANALYZE)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            depth, lines = {0: 0}, []
+            for node, parent, _unused, detail in cursor.fetchall():
+                depth[node] = depth.get(parent, 0) + 1
+                lines.append("  " * (depth[node] - 1) + detail)
+            return [line for line in lines if line.strip()]
+        analyze = sql.lstrip().upper().startswith("SELECT")  # ANALYZE runs the statement
+        cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def report(name: str, ratio: float, goal: float, extra: str = "") -> str:

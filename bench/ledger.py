@@ -79,6 +79,10 @@ def measured(label: str, function, *, profile: bool = False):
     if profiler:
         for line in stats.slowest():
             say(f"    | {line}")
+        sql, params, slowest = max(stats.statements, key=lambda statement: statement[2])
+        say(f"    plan of the slowest statement ({slowest:.3f} s):")
+        for line in common.explain(sql, params):
+            say(f"    | {line}")
         common.print_profile(profiler, "cumulative", 30)
     return seconds, result
 
@@ -111,16 +115,20 @@ class Timeline:
             self.expiry[cls] = common.start_of_day(SETTLE_DAY + timedelta(days=30 * (cls - 4)))
 
 
-def build(timeline: Timeline, currency) -> int:
-    """Migrate, then the employees, their accounts and lots; return the administrator's id."""
+def build(timeline: Timeline):
+    """Migrate, then the employees, their accounts and lots; return (the currency, the administrator)."""
+    from bonuses.models import Currency
+    from users.models import User
+
     common.migrate()
+    currency = Currency.objects.get(is_default=True)  # made by a migration
     actor_id = common.create_administrators(["Bench Administrator"])[0]
     with common.building():
         common.insert_employees(active=EMPLOYEES, former=0, joined=timeline.settle_at + timedelta(days=1))
         with common.step("accounts"):
             common.insert_accounts(currency.pk)
         common.insert_lots(currency.pk, accrued=timeline.accrued, expiry=timeline.expiry, actor_id=actor_id)
-    return actor_id
+    return currency, User.objects.get(pk=actor_id)
 
 
 def check_sample(label: str, account_ids: list[int], size: int, rng: random.Random) -> int:
@@ -289,7 +297,7 @@ def run(where: str, _urls: list[str]) -> int:
     from django.conf import settings
     from django.db import transaction
 
-    from bonuses.models import Account, Currency, Lot
+    from bonuses.models import Account, Lot
     from users.models import User
 
     say(f"ledger bench: BENCH_SCALE={SCALE:g}, {where}, Django DEBUG={settings.DEBUG}")
@@ -298,11 +306,11 @@ def run(where: str, _urls: list[str]) -> int:
 
     say(f"build: {EMPLOYEES} employees, {EMPLOYEES * LOTS_PER_EMPLOYEE} lots")
     start = time.perf_counter()
-    currency = Currency.objects.get(is_default=True)  # made by a migration
-    actor = User.objects.get(pk=build(timeline, currency))
+    currency, actor = build(timeline)
     say(f"  build: {time.perf_counter() - start:.1f} s; rows: {common.count_rows(*TABLES)}")
     account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
     failed = check_sample("as built", account_ids, 30, rng)
+
     # Measure 1: disjoint sets of employees whose accounts are alike (same number of lots, same history).
     say(f"accrue_many: {ACCRUE_COUNT} employees per run (after a warm-up of {WARMUP_COUNT})")
     employees = list(User.objects.filter(employee_number__isnull=False).order_by("pk").values_list("pk", flat=True))
