@@ -389,8 +389,10 @@ def migrate() -> None:
 
 @contextmanager
 def building():
-    """One transaction for the build, with a large SQLite page cache; then fresh statistics for the planner,
-    and a new connection, so that the measures start with the default settings."""
+    """One transaction for the build, with a large SQLite page cache; then fresh statistics for the planner.
+
+    The connection is closed afterwards: the measures start on a new one, with the default settings.
+    """
     from django.db import connection, transaction
 
     if connection.vendor == "sqlite":

@@ -25,8 +25,8 @@ BENCH_DATABASE_URL, or else DATABASE_URL, names a PostgreSQL server (scripts/wit
 DATABASE_URL), a scratch database is created on that server and dropped afterwards (the role
 needs CREATEDB). A SQLite BENCH_DATABASE_URL names a new file to build, which is kept. The
 developer's database is never opened. DEBUG is off, as in production (no per-query log).
-Set BENCH_PROFILE=1 to print cProfile's view of each service call (the times then include the
-profiler's overhead).
+Set BENCH_PROFILE=1 to print cProfile's view of each service call and the plan of its slowest
+statement (the times then include the profiler's overhead).
 """
 
 import cProfile
