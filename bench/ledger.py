@@ -2,9 +2,10 @@
 
 Run from the repository root: `make bench` or `.venv/bin/python bench/ledger.py`.
 
-It builds, in a scratch database, 100,000 employees with one account each and 1,000,000 lots
-(10 per account, every one with its accrual entry; the stored figures match the lots), scaled
-by BENCH_SCALE (default 1.0; 0.1 builds a tenth). One lot in ten expires at the settle moment.
+It builds, in a scratch database, 100,000 employees (bench/common.py's generator) with one account
+each and 1,000,000 lots (10 per account, every one with its accrual entry; the stored figures match
+the lots), scaled by BENCH_SCALE (default 1.0; 0.1 builds a tenth). One lot in ten expires at the
+settle moment.
 Then it measures, each time against raw SQL doing the same writes in the same run:
 
 - ledger_accrue_many_10k: `services.accrue_many` to 10,000 employees (at most a fifth of the
@@ -24,23 +25,22 @@ BENCH_DATABASE_URL, or else DATABASE_URL, names a PostgreSQL server (scripts/wit
 DATABASE_URL), a scratch database is created on that server and dropped afterwards (the role
 needs CREATEDB). A SQLite BENCH_DATABASE_URL names a new file to build, which is kept. The
 developer's database is never opened. DEBUG is off, as in production (no per-query log).
-Set BENCH_PROFILE=1 to print cProfile's view of each service call (the times then include the
-profiler's overhead).
+Set BENCH_PROFILE=1 to print cProfile's view of each service call and the plan of its slowest
+statement (the times then include the profiler's overhead).
 """
 
 import cProfile
 import io
-import os
-import pstats
 import random
 import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from common import QueryStats, django_environment, refuse_developer_database, say, use_scratch_database
+import common
+from common import say
 
-SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
+SCALE = common.scale()
 EMPLOYEES = max(100, round(100_000 * SCALE))
 LOTS_PER_EMPLOYEE = 10
 ACCRUE_COUNT = min(10_000, EMPLOYEES // 5)
@@ -48,7 +48,8 @@ WARMUP_COUNT = max(1, min(100, ACCRUE_COUNT // 10))
 ACCRUE_AMOUNT = Decimal("25.00")
 LEDGER_SAMPLE = 150
 GOAL = 3
-PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
+PROFILE = common.flag("BENCH_PROFILE")
+TABLES = ("users_user", "bonuses_account", "bonuses_lot", "bonuses_entry", "bonuses_allocation")
 
 # The daily run settles up to 00:00 of this day; one lot in ten expires exactly then.
 SETTLE_DAY = date(2026, 3, 1)
@@ -61,7 +62,7 @@ def measured(label: str, function, *, profile: bool = False):
     """Run function(); print its time and statements; return (seconds, result)."""
     from django.db import connection
 
-    stats = QueryStats()
+    stats = common.QueryStats()
     profiler = cProfile.Profile() if profile else None
     with connection.execute_wrapper(stats):
         start, cpu = time.perf_counter(), time.process_time()
@@ -78,17 +79,17 @@ def measured(label: str, function, *, profile: bool = False):
     if profiler:
         for line in stats.slowest():
             say(f"    | {line}")
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
-        for line in out.getvalue().splitlines():
+        sql, params, slowest = max(stats.statements, key=lambda statement: statement[2])
+        say(f"    plan of the slowest statement ({slowest:.3f} s):")
+        for line in common.explain(sql, params):
             say(f"    | {line}")
+        common.print_profile(profiler, "cumulative", 30)
     return seconds, result
 
 
-def report(name: str, service_seconds: float, raw_seconds: float) -> None:
+def compare(name: str, service_seconds: float, raw_seconds: float) -> None:
     ratio = service_seconds / max(raw_seconds, 1e-9)
-    say(f"BENCH {name} ratio={ratio:.2f} goal={GOAL}")
-    verdict = "met" if ratio <= GOAL else "MISSED"
+    verdict = common.report(name, ratio, GOAL)
     say(
         f"  {name}: service {service_seconds:.3f} s / raw SQL {raw_seconds:.3f} s = {ratio:.2f}"
         f" (goal {GOAL}: {verdict})"
@@ -100,100 +101,34 @@ def report(name: str, service_seconds: float, raw_seconds: float) -> None:
 
 class Timeline:
     def __init__(self):
-        from bonuses.rules import start_of_day
-
-        self.settle_at = start_of_day(SETTLE_DAY)
-        self.accrue_at = start_of_day(SETTLE_DAY - timedelta(days=1)) + timedelta(hours=12)
+        self.settle_at = common.start_of_day(SETTLE_DAY)
+        self.accrue_at = common.start_of_day(SETTLE_DAY - timedelta(days=1)) + timedelta(hours=12)
         # Lot k of every account was credited at 10:00, 400 - 36k days before the settle day.
         self.accrued = [
-            start_of_day(SETTLE_DAY - timedelta(days=400 - 36 * k)) + timedelta(hours=10)
+            common.start_of_day(SETTLE_DAY - timedelta(days=400 - 36 * k)) + timedelta(hours=10)
             for k in range(LOTS_PER_EMPLOYEE)
         ]
         # Expiry class (account id + k) % 10: 0 expires at the settle moment, 1-4 never,
         # 5-9 some months later.
         self.expiry = {0: self.settle_at}
         for cls in range(5, 10):
-            self.expiry[cls] = start_of_day(SETTLE_DAY + timedelta(days=30 * (cls - 4)))
+            self.expiry[cls] = common.start_of_day(SETTLE_DAY + timedelta(days=30 * (cls - 4)))
 
 
-def build(timeline: Timeline, currency, actor) -> None:
-    from django.db import connection, transaction
+def build(timeline: Timeline):
+    """Migrate, then the employees, their accounts and lots; return (the currency, the administrator)."""
+    from bonuses.models import Currency
+    from users.models import User
 
-    dt = connection.ops.adapt_datetimefield_value
-    now = dt(timeline.settle_at + timedelta(days=1))
-    with connection.cursor() as cursor, transaction.atomic():
-        start = time.perf_counter()
-        cursor.execute(
-            "INSERT INTO users_user (password, last_login, is_superuser, email, full_name, employee_number,"
-            " date_of_birth, hire_date, is_active, is_staff, date_joined, city_id, department_id, position_id)"
-            " WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < %s)"
-            " SELECT '!', NULL, %s, 'bench-employee-' || n || '@example.com', 'Bench Employee ' || n, NULL,"
-            " NULL, NULL, %s, %s, %s, NULL, NULL, NULL FROM seq ORDER BY n",
-            [EMPLOYEES, False, True, False, now],
-        )
-        cursor.execute(
-            "INSERT INTO bonuses_account (user_id, currency_id, state, active, reserved, non_activated, spent,"
-            " written_off, expired, total_accrued, last_entry_at, streak_started_at, burned_steps)"
-            " SELECT id, %s, 'active', 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0 FROM users_user"
-            " WHERE email LIKE 'bench-employee-%%' ORDER BY id",
-            [currency.pk],
-        )
-        say(f"  employees and accounts: {time.perf_counter() - start:.1f} s")
-
-        start = time.perf_counter()
-        accrued_case = " ".join("WHEN %s THEN %s" for _ in timeline.accrued)
-        accrued_params = [value for k, moment in enumerate(timeline.accrued) for value in (k, dt(moment))]
-        expiry_case = " ".join("WHEN %s THEN %s" for _ in timeline.expiry)
-        expiry_params = [value for cls, moment in timeline.expiry.items() for value in (cls, dt(moment))]
-        amount = "(10 + (a.id * 7 + s.k * 13) %% 90)"
-        cursor.execute(
-            "INSERT INTO bonuses_lot (account_id, amount, remaining, accrued_at, activates_at, expires_at,"
-            " is_activated, source)"
-            f" WITH RECURSIVE slot(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM slot WHERE k < {LOTS_PER_EMPLOYEE - 1})"
-            f" SELECT a.id, {amount}, {amount}, CASE s.k {accrued_case} END, NULL,"
-            f" CASE (a.id + s.k) %% 10 {expiry_case} ELSE NULL END, %s, 'manual'"
-            " FROM bonuses_account a CROSS JOIN slot s WHERE a.currency_id = %s ORDER BY s.k, a.id",
-            [*accrued_params, *expiry_params, True, currency.pk],
-        )
-        say(f"  lots: {time.perf_counter() - start:.1f} s")
-
-        start = time.perf_counter()
-        # Every lot's accrual entry; balance_after is the account's running total in time order.
-        cursor.execute(
-            "INSERT INTO bonuses_entry (account_id, user_id, currency_id, kind, amount, balance_after, at,"
-            " created_at, actor_id, comment, lot_id, batch_id, reservation_id)"
-            " SELECT l.account_id, a.user_id, a.currency_id, 'manual_accrual', l.amount,"
-            " SUM(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.accrued_at, l.id), l.accrued_at,"
-            " %s, %s, 'bench', l.id, NULL, NULL"
-            " FROM bonuses_lot l JOIN bonuses_account a ON a.id = l.account_id ORDER BY l.id",
-            [now, actor.pk],
-        )
-        say(f"  accrual entries: {time.perf_counter() - start:.1f} s")
-
-        start = time.perf_counter()
-        cursor.execute(
-            "UPDATE bonuses_account SET active = t.total, total_accrued = t.total, last_entry_at = t.last,"
-            " streak_started_at = t.first"
-            " FROM (SELECT account_id, SUM(amount) AS total, MAX(accrued_at) AS last, MIN(accrued_at) AS first"
-            " FROM bonuses_lot GROUP BY account_id) t"
-            " WHERE bonuses_account.id = t.account_id"
-        )
-        say(f"  account figures: {time.perf_counter() - start:.1f} s")
-    start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    say(f"  ANALYZE: {time.perf_counter() - start:.1f} s")
-
-
-def counts() -> dict[str, int]:
-    from django.db import connection
-
-    result = {}
-    with connection.cursor() as cursor:
-        for table in ("users_user", "bonuses_account", "bonuses_lot", "bonuses_entry", "bonuses_allocation"):
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")
-            result[table.split("_", 1)[1]] = cursor.fetchone()[0]
-    return result
+    common.migrate()
+    currency = Currency.objects.get(is_default=True)  # made by a migration
+    actor_id = common.create_administrators(["Bench Administrator"])[0]
+    with common.building():
+        common.insert_employees(active=EMPLOYEES, former=0, joined=timeline.settle_at + timedelta(days=1))
+        with common.step("accounts"):
+            common.insert_accounts(currency.pk)
+        common.insert_lots(currency.pk, accrued=timeline.accrued, expiry=timeline.expiry, actor_id=actor_id)
+    return currency, User.objects.get(pk=actor_id)
 
 
 def check_sample(label: str, account_ids: list[int], size: int, rng: random.Random) -> int:
@@ -220,8 +155,7 @@ def raw_accrue(user_ids: list[int], timeline: Timeline, currency, actor) -> int:
     """What accrue_many writes, in four statements: the batch, the lots, the entries, the accounts."""
     from django.db import connection, transaction
 
-    dt = connection.ops.adapt_datetimefield_value
-    at = dt(timeline.accrue_at)
+    at = common.moment(timeline.accrue_at)
     marks = ", ".join(["%s"] * len(user_ids))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -308,8 +242,7 @@ def raw_expiry(timeline: Timeline, currency) -> int:
     """What the daily run writes for expiring lots: entries, allocations, account figures, lots."""
     from django.db import connection
 
-    dt = connection.ops.adapt_datetimefield_value
-    at = dt(timeline.settle_at)
+    at = common.moment(timeline.settle_at)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM bonuses_entry")
         last_entry = cursor.fetchone()[0]
@@ -360,57 +293,27 @@ def service_expiry():
 # The run ----------------------------------------------------------------------------------
 
 
-def main() -> int:
-    began = time.perf_counter()
-    if not SCALE > 0:
-        raise SystemExit(f"bench: BENCH_SCALE must be a positive number, not {SCALE}")
-    where, cleanup = use_scratch_database()
-    django_environment()
-    try:
-        return run(where)
-    finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        cleanup()
-        say(f"  whole run: {time.perf_counter() - began:.1f} s")
-
-
-def run(where: str) -> int:
-    import django
-
-    django.setup()
+def run(where: str, _urls: list[str]) -> int:
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import transaction
 
-    from bonuses.models import Account, Currency, Lot
+    from bonuses.models import Account, Lot
     from users.models import User
 
-    refuse_developer_database()
     say(f"ledger bench: BENCH_SCALE={SCALE:g}, {where}, Django DEBUG={settings.DEBUG}")
-
-    start = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    say(f"  migrate: {time.perf_counter() - start:.1f} s")
-    currency = Currency.objects.get(is_default=True)
-    actor = User.objects.create_user("bench-admin@example.org", None, full_name="Bench Administrator")
     timeline = Timeline()
     rng = random.Random(20260301)
 
     say(f"build: {EMPLOYEES} employees, {EMPLOYEES * LOTS_PER_EMPLOYEE} lots")
     start = time.perf_counter()
-    build(timeline, currency, actor)
-    say(f"  build: {time.perf_counter() - start:.1f} s; rows: {counts()}")
+    currency, actor = build(timeline)
+    say(f"  build: {time.perf_counter() - start:.1f} s; rows: {common.count_rows(*TABLES)}")
     account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
     failed = check_sample("as built", account_ids, 30, rng)
 
     # Measure 1: disjoint sets of employees whose accounts are alike (same number of lots, same history).
     say(f"accrue_many: {ACCRUE_COUNT} employees per run (after a warm-up of {WARMUP_COUNT})")
-    employees = list(
-        User.objects.filter(email__startswith="bench-employee-").order_by("pk").values_list("pk", flat=True)
-    )
+    employees = list(User.objects.filter(employee_number__isnull=False).order_by("pk").values_list("pk", flat=True))
     sets = [employees[i * ACCRUE_COUNT : (i + 1) * ACCRUE_COUNT] for i in range(2)]
     warm = employees[2 * ACCRUE_COUNT : 2 * ACCRUE_COUNT + 2 * WARMUP_COUNT]
     service_set, raw_set = sets
@@ -425,7 +328,7 @@ def run(where: str) -> int:
     if written != len(raw_set) or service_written != len(service_set):
         say("  ERROR: an accrual did not write one entry per employee")
         failed += 1
-    report("ledger_accrue_many_10k", service_seconds, raw_seconds)
+    compare("ledger_accrue_many_10k", service_seconds, raw_seconds)
     for label, user_ids in (("service accrual", service_set), ("raw SQL accrual", raw_set)):
         ids = list(Account.objects.filter(user_id__in=user_ids).values_list("pk", flat=True))
         failed += check_sample(label, ids, 25, rng)
@@ -434,7 +337,7 @@ def run(where: str) -> int:
     # runs on the same state; both must leave the same sums.
     due = Lot.objects.filter(remaining__gt=0, expires_at__lte=timeline.settle_at)
     due_lots, due_accounts = due.count(), due.values("account_id").distinct().count()
-    total_lots = counts()["lot"]
+    total_lots = common.count_rows("bonuses_lot")["lot"]
     say(
         f"bonuses_daily --date {SETTLE_DAY}: {due_lots} of {total_lots} lots due to expire "
         f"({100 * due_lots / (EMPLOYEES * LOTS_PER_EMPLOYEE):.1f}% of the lots built), on {due_accounts} accounts"
@@ -454,9 +357,9 @@ def run(where: str) -> int:
         failed += 1
     else:
         say("  raw SQL and service leave identical sums (figures, open lots, entries by kind, allocations)")
-    report("ledger_daily_expiry", service_seconds, raw_seconds)
+    compare("ledger_daily_expiry", service_seconds, raw_seconds)
     failed += check_sample("after bonuses_daily", account_ids, LEDGER_SAMPLE, rng)
-    say(f"  rows: {counts()}")
+    say(f"  rows: {common.count_rows(*TABLES)}")
     if failed:
         say(f"ERROR: {failed} ledger check(s) failed")
         return 1
@@ -464,4 +367,4 @@ def run(where: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run_bench(run, ""))
