@@ -39,9 +39,6 @@ class AccrualExport(SheetExport):
         return ", ".join(sorted(self.tags.get(pk, [])))
 
 
-ACCRUAL_COLUMNS = AccrualExport.columns
-
-
 class LogExport(SheetExport):
     """The log's entries, every page; a sheet may mix currencies, each amount shown as its own."""
 

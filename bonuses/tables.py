@@ -51,9 +51,10 @@ class AccrualTable(tables.Table):
         super().__init__(*args, **kwargs)
 
 
-class LogTable(tables.Table):
+class EntryTable(tables.Table):
+    """The columns every list of log entries shows, and how they read."""
+
     at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
-    user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name",))
     kind = tables.Column(verbose_name=_("Event type"))
     amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
     balance_after = tables.Column(
@@ -61,15 +62,12 @@ class LogTable(tables.Table):
     )
     currency = tables.Column(verbose_name=_("Currency"), order_by=("currency__name",))
     comment = tables.Column(verbose_name=_("Comment"), attrs={"td": {"class": "text-break log-comment"}})
-    actor = tables.Column(verbose_name=_("Actor"), order_by=("actor__full_name",))
-    link = tables.Column(verbose_name=_("Batch / order"), accessor="pk", orderable=False, empty_values=())
 
     class Meta:
         model = Entry
-        fields = ("at", "user", "kind", "amount", "balance_after", "currency", "comment", "actor", "link")
-        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "log-table"}
+        fields = ()
+        attrs = {"class": "table table-hover align-middle mb-0"}
         order_by = ("-at",)
-        empty_text = _("No entries match the filter.")
 
     def render_amount(self, value, record):
         return amount_html(value, currency=record.currency, signed=True)
@@ -83,6 +81,17 @@ class LogTable(tables.Table):
     def order_at(self, queryset, is_descending):
         # Entries of one moment keep the order they were posted in.
         return queryset.order_by(*(("-at", "-id") if is_descending else ("at", "id"))), True
+
+
+class LogTable(EntryTable):
+    user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name",))
+    actor = tables.Column(verbose_name=_("Actor"), order_by=("actor__full_name",))
+    link = tables.Column(verbose_name=_("Batch / order"), accessor="pk", orderable=False, empty_values=())
+
+    class Meta(EntryTable.Meta):
+        sequence = ("at", "user", "kind", "amount", "balance_after", "currency", "comment", "actor", "link")
+        attrs = {**EntryTable.Meta.attrs, "data-testid": "log-table"}
+        empty_text = _("No entries match the filter.")
 
     def render_link(self, record):
         if record.batch_id:
@@ -100,28 +109,13 @@ class LogTable(tables.Table):
         return "—"
 
 
-class MyHistoryTable(tables.Table):
-    at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i", attrs={"td": {"class": "text-nowrap"}})
-    kind = tables.Column(verbose_name=_("Event type"))
-    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
-    balance_after = tables.Column(
-        verbose_name=_("Active balance after"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
-    )
-    currency = tables.Column(verbose_name=_("Currency"), order_by=("currency__name",))
-    comment = tables.Column(verbose_name=_("Comment"), attrs={"td": {"class": "text-break log-comment"}})
+class MyHistoryTable(EntryTable):
     order = tables.Column(verbose_name=_("Order"), accessor="pk", orderable=False, empty_values=())
 
-    class Meta:
-        model = Entry
-        fields = ("at", "kind", "amount", "balance_after", "currency", "comment", "order")
-        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "my-history"}
-        order_by = ("-at",)
+    class Meta(EntryTable.Meta):
+        sequence = ("at", "kind", "amount", "balance_after", "currency", "comment", "order")
+        attrs = {**EntryTable.Meta.attrs, "data-testid": "my-history"}
         empty_text = _("No points yet.")
-
-    render_amount = LogTable.render_amount
-    render_balance_after = LogTable.render_balance_after
-    render_kind = LogTable.render_kind
-    order_at = LogTable.order_at
 
     def render_order(self, record):
         order = getattr(record.reservation, "order", None) if record.reservation_id else None

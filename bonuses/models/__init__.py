@@ -1,5 +1,5 @@
-"""The models of the ledger (`ledger.py`: currencies, accounts, lots, entries, allocations, reservations,
-batches, idempotency keys).
+"""The models of the ledger: `base.py` (amount columns, immutable rows) and `ledger.py` (currencies,
+accounts, lots, entries, allocations, reservations, batches, idempotency keys).
 
 The shop's models (`bonuses.shop.models`) and the outbox's (`giftshop.outbox.models`) lived here
 before they moved to apps of their own; `from bonuses.models import Gift, Order, OutgoingEmail, …`
@@ -8,17 +8,14 @@ still finds them, looked up only when asked for (PEP 562), so the ledger never i
 
 from importlib import import_module
 
+from .base import AMOUNT, ZERO, ImmutableModel, ImmutableQuerySet
 from .ledger import (
-    AMOUNT,
-    ZERO,
     Account,
     Allocation,
     Batch,
     Currency,
     Entry,
     IdempotencyKey,
-    ImmutableModel,
-    ImmutableQuerySet,
     Lot,
     Reservation,
 )

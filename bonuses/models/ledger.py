@@ -42,46 +42,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import rules
 from ..exceptions import InvalidSettings
+from .base import AMOUNT, ZERO, ImmutableModel, within_maximum
 
-AMOUNT = {"max_digits": 14, "decimal_places": 2}
-ZERO = Decimal("0.00")
 LIFETIME_TOO_LONG = _("A lifetime can be at most 100 years (36,525 days or 1,200 months).")
-
-
-def within_maximum(name: str, *, signed: bool = False) -> models.CheckConstraint:
-    """The database refuses a stored figure beyond rules.MAX_BALANCE (also via update() or raw SQL)."""
-    condition = Q(**{f"{name}__lte": rules.MAX_BALANCE})
-    if signed:
-        condition &= Q(**{f"{name}__gte": -rules.MAX_BALANCE})
-    return models.CheckConstraint(condition=condition, name=f"%(class)s_{name}_within_maximum")
-
-
-class ImmutableQuerySet(models.QuerySet):
-    """Log rows are never edited or deleted through the ORM; a mistake gets a corrective entry."""
-
-    def update(self, **kwargs):
-        raise TypeError(f"{self.model.__name__} rows are immutable.")
-
-    def delete(self):
-        raise TypeError(f"{self.model.__name__} rows are immutable.")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise TypeError(f"{self.model.__name__} rows are immutable.")
-
-
-class ImmutableModel(models.Model):
-    objects = ImmutableQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError(f"{type(self).__name__} rows are immutable.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} rows are immutable.")
 
 
 class Currency(models.Model):
