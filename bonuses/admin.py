@@ -8,7 +8,8 @@ from django.utils.translation import ngettext
 from giftshop.web.admin import ReadOnlyAdmin
 
 from . import selectors, services
-from .models import Account, Batch, Currency, Entry, Lot, Reservation
+from .exceptions import BonusError
+from .models import Account, AccountStateChange, Batch, Currency, Entry, Lot, Reservation
 
 
 @admin.register(Currency)
@@ -45,10 +46,17 @@ class AccountAdmin(ReadOnlyAdmin):
         self.set_state(request, queryset, Account.State.BLOCKED)
 
     def set_state(self, request, queryset, state: str) -> None:
+        """Every selected account, or none (the screens' "Account state" asks for a reason; this does not)."""
         accounts = list(queryset.select_related("user", "currency").order_by("pk"))
-        with transaction.atomic():  # all of them, or none
-            for account in accounts:
-                services.set_account_state(user=account.user, state=state, currency=account.currency)
+        try:
+            with transaction.atomic():
+                for account in accounts:
+                    services.set_account_state(
+                        user=account.user, state=state, currency=account.currency, actor=request.user
+                    )
+        except BonusError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
         message = ngettext(
             "%(count)d account set to “%(state)s”.", "%(count)d accounts set to “%(state)s”.", len(accounts)
         )
@@ -85,3 +93,12 @@ class ReservationAdmin(ReadOnlyAdmin):
 class BatchAdmin(ReadOnlyAdmin):
     list_display = ("pk", "at", "currency", "amount", "employee_count", "actor", "comment")
     list_select_related = ("currency", "actor")
+
+
+@admin.register(AccountStateChange)
+class AccountStateChangeAdmin(ReadOnlyAdmin):
+    list_display = ("at", "account", "from_state", "to_state", "actor", "reason")
+    list_filter = ("to_state", "account__currency")
+    search_fields = ("account__user__full_name", "account__user__email", "reason")
+    list_select_related = ("account__user", "account__currency", "actor")
+    date_hierarchy = "at"

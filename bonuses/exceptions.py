@@ -43,6 +43,18 @@ class AccountBlocked(BonusError):
     default_message = _("This account is blocked: its points cannot be spent or reserved.")
 
 
+class AccumulateOnly(AccountBlocked):
+    """An accumulate-only account: it receives points but cannot spend or reserve them."""
+
+    default_message = _("This account only accumulates points: they cannot be spent yet.")
+
+
+class NotPermitted(BonusError):
+    """An operation only an administrator may do, asked by someone else (or on their own account)."""
+
+    default_message = _("Only an administrator may do this.")
+
+
 class InvalidDates(BonusError):
     default_message = _("The dates of the accrual are not valid.")
 
@@ -75,3 +87,9 @@ class IdempotencyConflict(BonusError):
 
 class InvalidSettings(BonusError):
     default_message = _("The settings are not valid.")
+
+
+class CurrencyExists(InvalidSettings):
+    """A currency's name is taken, in any letter case."""
+
+    default_message = _("A currency of this name already exists.")

@@ -20,7 +20,7 @@ from giftshop.web.forms import (
 
 from . import rules, services
 from .exceptions import InvalidDates, InvalidSettings
-from .models import Currency
+from .models import Account, Currency
 from .rules import MAX_COMMENT
 
 
@@ -155,6 +155,41 @@ class WriteOffForm(CurrencyAmountMixin, IdempotentForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recommended: why the points are written off."),
     )
+
+
+class AccountStateForm(forms.Form):
+    """A new state for one employee's account in a currency, with the reason (which the employee reads)."""
+
+    currency = forms.ModelChoiceField(
+        label=_("Currency"),
+        queryset=Currency.objects.all(),
+        empty_label=None,
+        widget=forms.Select(attrs={"data-autofocus": ""}),  # where the modal puts the focus (accrual.js)
+    )
+    state = forms.ChoiceField(label=_("New state"), choices=Account.State.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The employee sees the reason and the date on their balance and shop pages."),
+        error_messages={"required": _("Give the reason for the change.")},
+    )
+
+    def __init__(self, *args, states: dict[int, str], **kwargs):
+        """`states`: the account's current state per currency id (a currency without one is active)."""
+        super().__init__(*args, **kwargs)
+        self.states = states
+
+    def clean(self):
+        data = super().clean()
+        currency, state = data.get("currency"), data.get("state")
+        if currency and state and self.states.get(currency.pk, Account.State.ACTIVE) == state:
+            self.add_error(
+                "state",
+                _("The %(currency)s account is already “%(state)s”: choose another state.")
+                % {"currency": currency.name, "state": Account.State(state).label},
+            )
+        return data
 
 
 class BurnStepForm(forms.Form):

@@ -263,13 +263,7 @@ def check_balance_room(over: list[tuple[str, Decimal]], currency, *, one: bool) 
             )
             % {"name": name, "room": f"{room:,.2f}", "currency": currency.name, "max": limit}
         )
-    names = ", ".join(name for name, _credited in over[:5])
-    if len(over) > 5:
-        more = len(over) - 5
-        names = ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
-            "names": names,
-            "count": more,
-        }
+    names = some_names([name for name, _credited in over])
     raise BalanceAboveMaximum(
         ngettext(
             "%(count)d employee would pass the %(max)s %(currency)s one account may be credited in all (%(names)s); "
@@ -280,6 +274,18 @@ def check_balance_room(over: list[tuple[str, Decimal]], currency, *, one: bool) 
         )
         % {"count": len(over), "max": limit, "currency": currency.name, "names": names}
     )
+
+
+def some_names(names: list[str], shown: int = 5) -> str:
+    """The first few of these names for a message, and how many more there are."""
+    text = ", ".join(names[:shown])
+    more = len(names) - shown
+    if more > 0:
+        text = ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+            "names": text,
+            "count": more,
+        }
+    return text
 
 
 def clean_comment(comment: str | None) -> str:

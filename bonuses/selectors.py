@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Sum, Value
+from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from users.models import Department
 
 from . import planner, rules
+from .exceptions import AccountBlocked, AccumulateOnly
 from .filters import EmployeeFilter
-from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Lot
+from .models import AMOUNT, Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
 from .services import get_currency
 
 ZERO = Decimal("0.00")
@@ -267,11 +268,15 @@ def bulk_recipients(viewer, *, currency, employees: list[int], select_all: bool,
 
 
 def accrual_table(viewer, currency):
-    """The accrual table's rows: employees in scope, each with the active balance in `currency`."""
+    """The accrual table's rows: employees in scope, each with the active balance and state of their account
+    in `currency`."""
     return (
         employees_in_scope(viewer)
         .annotate(account=FilteredRelation("bonus_accounts", condition=Q(bonus_accounts__currency=currency)))
-        .annotate(balance=Coalesce("account__active", Value(ZERO), output_field=DecimalField(**AMOUNT)))
+        .annotate(
+            balance=Coalesce("account__active", Value(ZERO), output_field=DecimalField(**AMOUNT)),
+            account_state=Coalesce("account__state", Value(Account.State.ACTIVE.value)),
+        )
         .select_related("position", "city", "department")
         .prefetch_related("tags")
     )
@@ -323,3 +328,59 @@ def pending_activations(user, currency, at: datetime | None = None) -> list[tupl
         day = rules.local_date(activates_at)
         by_day[day] = by_day.get(day, ZERO) + remaining
     return sorted(by_day.items())
+
+
+# Account states ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """An employee's account in one currency as the screens show its state: since when and why (the
+    latest change's), and the refusal the shop gives while it cannot spend."""
+
+    currency: Currency
+    state: str = Account.State.ACTIVE
+    since: datetime | None = None  # None: active from the start, or set before changes were logged
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        return Account.State(self.state).label
+
+    @property
+    def blocked(self) -> bool:
+        return self.state == Account.State.BLOCKED
+
+    @property
+    def can_spend(self) -> bool:
+        return self.state == Account.State.ACTIVE
+
+    @property
+    def refusal(self) -> str:
+        """What the services say when this account is asked to spend (empty while it can)."""
+        if self.can_spend:
+            return ""
+        return str((AccountBlocked if self.blocked else AccumulateOnly).default_message)
+
+
+def account_states(user, *, restricted_only: bool = False) -> list[AccountState]:
+    """The state of the employee's account in every currency, default first (active where there is no
+    account); `restricted_only`: only the accounts that cannot spend (the employee's own pages)."""
+    latest = AccountStateChange.objects.filter(account=OuterRef("pk")).order_by("-at", "-pk")
+    accounts = Account.objects.filter(user=user).annotate(
+        since=Subquery(latest.values("at")[:1]), reason=Subquery(latest.values("reason")[:1])
+    )
+    found = {account.currency_id: account for account in accounts}
+    states = [
+        AccountState(currency, found[currency.pk].state, found[currency.pk].since, found[currency.pk].reason or "")
+        if currency.pk in found
+        else AccountState(currency)
+        for currency in Currency.objects.all()
+    ]
+    return [state for state in states if not state.can_spend] if restricted_only else states
+
+
+def account_state(user, currency=None) -> AccountState:
+    """The state of the employee's account in one currency (active where there is no account)."""
+    currency = get_currency(currency)
+    return next((state for state in account_states(user) if state.currency.pk == currency.pk), AccountState(currency))

@@ -1,13 +1,14 @@
 """The accrual table, the log and my history, rendered with django-tables2's Bootstrap 5 template."""
 
 import django_tables2 as tables
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from giftshop.web.tables import ActionsColumn, amount_html
 
-from .models import Entry
+from .models import Account, Entry
 
 
 class AccrualTable(tables.Table):
@@ -38,6 +39,16 @@ class AccrualTable(tables.Table):
         row_attrs = {"data-employee": lambda record: record.pk, "data-name": lambda record: record.full_name}
         order_by = ("full_name",)
         empty_text = _("No employees match the filter.")
+
+    def render_full_name(self, value, record):
+        """The name, and a badge when the account in the table's currency cannot spend."""
+        state = getattr(record, "account_state", Account.State.ACTIVE)
+        if state == Account.State.ACTIVE:
+            return value
+        badge = render_to_string(
+            "bonuses/partials/account_state_badge.html", {"state": state, "label": Account.State(state).label}
+        )
+        return format_html("{} {}", value, badge)
 
     def render_tags(self, record):
         tags = record.tags.all()

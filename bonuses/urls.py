@@ -3,18 +3,20 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accrual, currency_settings, log, write_off
+from .views import accounts, accrual, currency_settings, log, write_off
 
 app_name = "bonuses"
 
 urlpatterns = [
     path("accrual/", accrual.AccrualListView.as_view(), name="accrual-list"),
     path("accrual/<int:pk>/add/", accrual.AccrualCreateView.as_view(), name="accrual-create"),
+    path("accrual/<int:pk>/state/", accounts.AccountStateView.as_view(), name="account-state"),
     path("accrual/bulk/", accrual.AccrualBulkView.as_view(), name="accrual-bulk"),
     path("write-off/", write_off.WriteOffCreateView.as_view(), name="write-off"),
     path("write-off/available/", write_off.AvailableBalanceView.as_view(), name="write-off-available"),
     path("employees/autocomplete/", accrual.EmployeeAutocompleteView.as_view(), name="employee-autocomplete"),
     path("log/", log.LogListView.as_view(), name="log-list"),
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
+    path("settings/currency/new/", currency_settings.CurrencyCreateView.as_view(), name="currency-create"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),
 ]

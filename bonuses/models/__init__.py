@@ -1,5 +1,6 @@
-"""The models of the ledger: `base.py` (amount columns, immutable rows) and `ledger.py` (currencies,
-accounts, lots, entries, allocations, reservations, batches, idempotency keys).
+"""The models of the ledger: `base.py` (amount columns, immutable rows), `ledger.py` (currencies,
+accounts, lots, entries, allocations, reservations, batches, idempotency keys) and `accounts.py` (the
+log of account states).
 
 The shop's models (`bonuses.shop.models`) and the outbox's (`giftshop.outbox.models`) lived here
 before they moved to apps of their own; `from bonuses.models import Gift, Order, OutgoingEmail, …`
@@ -8,6 +9,7 @@ still finds them, looked up only when asked for (PEP 562), so the ledger never i
 
 from importlib import import_module
 
+from .accounts import AccountStateChange
 from .base import AMOUNT, ZERO, ImmutableModel, ImmutableQuerySet
 from .ledger import (
     Account,
@@ -40,6 +42,7 @@ __all__ = [
     "AMOUNT",
     "ZERO",
     "Account",
+    "AccountStateChange",
     "Allocation",
     "Batch",
     "Currency",

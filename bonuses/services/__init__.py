@@ -8,14 +8,15 @@ refused operation raises a `BonusError` (bonuses.exceptions) and leaves nothing 
 What lives where:
 
 - `core`: ids in chunks, the operation's moment, locking accounts in primary-key order, account
-  ids of users, posting one entry;
+  ids of users, posting one entry, whether an actor is an administrator;
 - `idempotency`: a request repeated with the same key runs once (`run_idempotent`);
 - `accrual`: `accrue`, `accrue_many`;
 - `deduction`: `write_off`, and an order's reservation: `reserve`, `capture`, `release`, `refund`;
 - `settlement`: `settle` (the daily run, or one account) and `settle_locked`, the one settlement
   path, which says which implementation is the reference; `settlement_sql` holds the set-based one;
-- `currency`: `get_currency`, `update_currency_settings`;
-- `accounts`: `set_account_state`, `queue_expiry_reminders` (writes that move no points).
+- `currency`: `get_currency`, `create_currency`, `update_currency_settings`;
+- `accounts`: `set_account_state` (logged as AccountStateChange rows), the check that only an
+  administrator accrues to a blocked account, `queue_expiry_reminders` (writes that move no points).
 
 The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
@@ -26,7 +27,7 @@ that compare the two settlement implementations reach into `settlement` and `set
 from .accounts import queue_expiry_reminders, set_account_state
 from .accrual import accrue, accrue_many
 from .core import BATCH_SIZE
-from .currency import get_currency, update_currency_settings
+from .currency import create_currency, get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
 from .idempotency import run_idempotent
 from .settlement import SettleResult, settle
@@ -37,6 +38,7 @@ __all__ = [
     "accrue",
     "accrue_many",
     "capture",
+    "create_currency",
     "get_currency",
     "queue_expiry_reminders",
     "refund",

@@ -1,4 +1,12 @@
-"""What an account may do (its state), and the expiry reminders of its lots: writes that move no points."""
+"""What an account may do (its state, and who may change it), and the expiry reminders of its lots: writes
+that move no points.
+
+SPEC.md section 2: an active account accrues and spends; an accumulate-only one accrues but cannot
+spend (deduction.py refuses its reservations); a blocked one can neither spend nor reserve, and only
+an administrator adds points to it or writes them off (a manager's grant that reaches it is refused
+here, as a whole). Every change of state is one immutable AccountStateChange row, with its actor and
+reason, in the transaction that changes it.
+"""
 
 from collections import defaultdict
 from datetime import datetime
@@ -6,22 +14,88 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from .. import bulk, notifications, rules
-from ..models import Account, Currency, Lot
-from .core import lock_account
+from .. import bulk, exceptions, notifications, rules
+from ..models import Account, AccountStateChange, Currency, Lot
+from .core import administers, lock_account, require_aware
 from .currency import get_currency
 
 
-def set_account_state(*, user, state: str, currency: Currency | None = None) -> Account:
-    """Make an account active, accumulate-only or blocked (creating it if need be)."""
+def set_account_state(
+    *,
+    user,
+    state: str,
+    currency: Currency | None = None,
+    actor=None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Account:
+    """Make an account active, accumulate-only or blocked (creating it if need be), logged with who and why.
+
+    The change and its AccountStateChange row are written in one transaction. Asking for the state the
+    account is already in changes nothing and logs nothing (the screens refuse it before asking). An
+    actor must be an administrator, and nobody changes the state of their own account (NotPermitted);
+    the reason (the employee reads it on their pages) is at most rules.MAX_COMMENT characters.
+    """
     if state not in Account.State.values:
         raise ValueError(f"Unknown account state {state!r}")
+    at = require_aware(at)
+    reason = (reason or "").strip()
+    if len(reason) > rules.MAX_COMMENT:
+        raise exceptions.CommentTooLong(_("The reason is longer than %(max)d characters.") % {"max": rules.MAX_COMMENT})
+    if not administers(actor):
+        raise exceptions.NotPermitted(_("Only an administrator can change the state of an account."))
+    if actor is not None and actor.pk == user.pk:
+        raise exceptions.NotPermitted(_("You cannot change the state of your own account."))
     with transaction.atomic():
         account = lock_account(user, get_currency(currency), create=True)
-        account.state = state
-        account.save(update_fields=["state"])
+        if account.state != state:
+            AccountStateChange.objects.create(
+                account=account,
+                from_state=account.state,
+                to_state=state,
+                reason=reason,
+                actor=actor,
+                at=at or timezone.now(),
+            )
+            account.state = state
+            account.save(update_fields=["state"])
         return account
+
+
+def check_accruable(ids: list[int], actor, currency: Currency) -> None:
+    """Refuse, as a whole, an accrual by someone other than an administrator that reaches a blocked account.
+
+    `ids` are the accrual's accounts, locked by the caller. An administrator's (or the system's) accrual
+    is not checked: it costs no query.
+    """
+    if administers(actor):
+        return
+    blocked = list(
+        Account.objects.filter(pk__in=bulk.ids_in(ids), state=Account.State.BLOCKED)
+        .order_by("user__full_name", "pk")
+        .values_list("user__full_name", flat=True)
+    )
+    if not blocked:
+        return
+    if len(ids) == 1:
+        raise exceptions.AccountBlocked(
+            _("%(name)s's %(currency)s account is blocked: only an administrator can add points to it.")
+            % {"name": blocked[0], "currency": currency.name}
+        )
+    message = ngettext(
+        "%(count)d of the selected employees has a blocked %(currency)s account (%(names)s): only an "
+        "administrator can add points to it; nothing was accrued.",
+        "%(count)d of the selected employees have a blocked %(currency)s account (%(names)s): only an "
+        "administrator can add points to them; nothing was accrued.",
+        len(blocked),
+    )
+    raise exceptions.AccountBlocked(
+        message % {"count": len(blocked), "currency": currency.name, "names": rules.some_names(blocked)}
+    )
 
 
 def queue_expiry_reminders(*, at: datetime) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, notifications, rules
 from ..models import Account, Batch, Currency, Entry, Lot
+from .accounts import check_accruable
 from .core import account_ids, lock_accounts, operation_moment, require_aware
 from .currency import get_currency
 from .idempotency import normalised_payload_value, run_idempotent
@@ -149,6 +150,7 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
         recipients = _active_emails(user_ids)
         ids = account_ids(user_ids, currency, create=True)
         moment = operation_moment(at, lock_accounts(ids))
+        check_accruable(ids, actor, currency)
         accrual = _clean_accrual(currency, moment, **options)
         _check_balance_room(ids, accrual.amount, currency, one=operation == "accrue")
         settle_locked(Scope.of_ids(ids), [currency], moment)

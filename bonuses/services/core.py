@@ -1,4 +1,5 @@
-"""What every operation shares: ids in chunks, the operation's moment, locking accounts, posting an entry."""
+"""What every operation shares: ids in chunks, the operation's moment, locking accounts, posting an entry, and
+whether an actor is an administrator."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -115,3 +116,12 @@ def post_entry(account: Account, kind: str, amount: Decimal, at: datetime, *, al
     Allocation.objects.bulk_create([Allocation(entry=entry, lot=lot, amount=part) for lot, part in allocations])
     account.last_entry_at = at
     return entry
+
+
+# Who acts ----------------------------------------------------------------------------------------
+
+
+def administers(actor) -> bool:
+    """An administrator (a superuser, or `bonuses.manage_giftshop`; as selectors.can_manage), or no one: a
+    call without an actor is the system's own (the demo data, a management command)."""
+    return actor is None or (actor.is_active and actor.has_perm("bonuses.manage_giftshop"))

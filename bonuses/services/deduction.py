@@ -169,7 +169,7 @@ def _check_spendable(account: Account) -> None:
     if account.state == Account.State.BLOCKED:
         raise exceptions.AccountBlocked()
     if account.state == Account.State.ACCUMULATE_ONLY:
-        raise exceptions.AccountBlocked(_("This account only accumulates points: they cannot be spent yet."))
+        raise exceptions.AccumulateOnly()
 
 
 def _take_first_expiring(account: Account, amount: Decimal, at: datetime) -> list[tuple[Lot, Decimal]]:

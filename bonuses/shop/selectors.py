@@ -16,8 +16,10 @@ def shop_gifts(user, *, category=None, query: str = "", sort: str = "", affordab
         gifts = gifts.filter(Q(name__icontains=query) | Q(description__icontains=query))
     if affordable:
         affordable_in = Q(pk__in=[])
+        restricted = {state.currency.pk for state in selectors.account_states(user, restricted_only=True)}
         for currency, figures in selectors.balances(user):
-            affordable_in |= Q(currency=currency, price__lte=figures.active)
+            if currency.pk not in restricted:  # a blocked or accumulate-only account affords nothing now
+                affordable_in |= Q(currency=currency, price__lte=figures.active)
         gifts = gifts.filter(affordable_in).exclude(stock=0)
     return gifts.order_by({"price": "price", "-price": "-price"}.get(sort, "name"), "pk")
 

@@ -38,6 +38,7 @@ class CatalogView(LoginRequiredMixin, TemplateView):
         params = self.request.GET
         pk = parse_id(params.get("category", ""))
         category = Category.objects.filter(pk=pk).first() if pk else None
+        notices = ledger.account_states(self.request.user, restricted_only=True)
         gifts = selectors.shop_gifts(
             self.request.user,
             category=category,
@@ -51,6 +52,8 @@ class CatalogView(LoginRequiredMixin, TemplateView):
             "categories": selectors.catalog_categories(),
             "category": category,
             "balances": ledger.balances(self.request.user),
+            "notices": notices,  # the accounts that cannot spend: their gifts cannot be ordered
+            "restricted": {notice.currency.pk: notice for notice in notices},
         }
 
 
@@ -66,7 +69,16 @@ class OrderCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
         )
         return super().dispatch(request, *args, **kwargs)
 
+    def account_state(self):
+        """The employee's account in the gift's currency: one that cannot spend refuses the order at once."""
+        if not hasattr(self, "_account_state"):
+            self._account_state = ledger.account_state(self.request.user, self.gift.currency)
+        return self._account_state
+
     def form_valid(self, form):
+        if not self.account_state().can_spend:  # the form is disabled; a stale page or a forged POST
+            form.add_error(None, self.account_state().refusal)
+            return self.form_invalid(form)
         if "change" in self.request.POST:  # back from the confirmation to the form, as it was filled in
             return self.render_to_response(self.get_context_data(form=form))
         if not form.cleaned_data["confirmed"]:
@@ -98,7 +110,14 @@ class OrderCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
         active = ledger.balance(self.request.user, self.gift.currency).active
         quantity = form.cleaned_data.get("quantity", 1) if form.is_bound and hasattr(form, "cleaned_data") else 1
         total = self.gift.price * (quantity or 1)
-        return {**context, "gift": self.gift, "active": active, "total": total, "after": active - total}
+        return {
+            **context,
+            "gift": self.gift,
+            "active": active,
+            "total": total,
+            "after": active - total,
+            "account_state": self.account_state(),
+        }
 
 
 class MyOrderListView(LoginRequiredMixin, ListView):

@@ -1,4 +1,5 @@
-"""The employee's own balance: the figures per currency, upcoming expiries, pending activations, my history."""
+"""The employee's own balance: the figures per currency (with a notice where the account cannot spend), upcoming
+expiries, pending activations, my history."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
@@ -21,12 +22,14 @@ class MyBalanceView(LoginRequiredMixin, BoundedTableMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        notices = {state.currency.pk: state for state in selectors.account_states(user, restricted_only=True)}
         context["accounts"] = [
             {
                 "currency": currency,
                 "balance": figures,
                 "expiries": selectors.upcoming_expiries(user, currency),
                 "activations": selectors.pending_activations(user, currency),
+                "notice": notices.get(currency.pk),  # a blocked or accumulate-only account
             }
             for currency, figures in selectors.balances(user)
         ]

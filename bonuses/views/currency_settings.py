@@ -1,4 +1,5 @@
-"""The settings of each currency (activation delay, whole numbers, burn-out, reminders, confirmation)."""
+"""The settings of each currency (activation delay, whole numbers, burn-out, reminders, confirmation), and a
+new currency with the same form."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
@@ -35,3 +36,23 @@ class CurrencySettingsView(AdministratorRequiredMixin, ServiceFormMixin, FormVie
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "tab": "currencies"}
+
+
+class CurrencyCreateView(AdministratorRequiredMixin, ServiceFormMixin, FormView):
+    """A new currency, on the settings form of an existing one (never the default currency)."""
+
+    form_class = CurrencySettingsForm
+    template_name = "bonuses/currency_settings.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": Currency()}
+
+    def perform(self, form):
+        return services.create_currency(actor=self.request.user, **form.cleaned_data)
+
+    def done(self, form, currency):
+        messages.success(self.request, _("%(currency)s is added.") % {"currency": currency})
+        return redirect("bonuses:settings")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "tab": "currencies", "heading": _("New currency")}

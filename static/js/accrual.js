@@ -72,7 +72,7 @@
   function focusInModal() {
     const body = document.getElementById("modal-body");
     const target = body.querySelector("input.is-invalid, textarea.is-invalid, select.is-invalid")
-      || body.querySelector(".modal-body .alert-danger") || body.querySelector("input[name=amount]");
+      || body.querySelector(".modal-body .alert-danger") || body.querySelector("input[name=amount], [data-autofocus]");
     if (!target) { return; }
     if (!target.matches("input, textarea, select")) { target.setAttribute("tabindex", "-1"); }
     target.focus();
@@ -90,7 +90,8 @@
     const redirect = event.detail.xhr.getResponseHeader("HX-Redirect");
     if (!redirect || !event.detail.elt.closest || !event.detail.elt.closest("#modal-body")) { return; }
     const row = opener && opener.closest("tr[data-employee]");
-    sessionStorage.setItem(RETURN_KEY, JSON.stringify({ url: redirect, employee: row ? row.dataset.employee : null }));
+    const kind = opener ? opener.dataset.openModal || "" : "";  // which of the row's modals: "Add bonuses" (""), "state"
+    sessionStorage.setItem(RETURN_KEY, JSON.stringify({ url: redirect, employee: row ? row.dataset.employee : null, kind: kind }));
   });
 
   function restoreFocus() {
@@ -99,7 +100,8 @@
     const here = new URL(window.location.href);
     if (!saved || new URL(saved.url, here).href !== here.href) { return; }
     const message = document.getElementById("message-1");
-    const button = saved.employee && document.querySelector(`tr[data-employee="${saved.employee}"] [data-open-modal]`);
+    const row = saved.employee && document.querySelector(`tr[data-employee="${saved.employee}"]`);
+    const button = row && (row.querySelector(`[data-open-modal="${saved.kind || ""}"]`) || row.querySelector("[data-open-modal]"));
     if (button) {
       if (message) { button.setAttribute("aria-describedby", message.id); }
       button.focus();
