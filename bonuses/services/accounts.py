@@ -2,10 +2,10 @@
 that move no points.
 
 SPEC.md section 2: an active account accrues and spends; an accumulate-only one accrues but cannot
-spend (deduction.py refuses its reservations); a blocked one can neither spend nor reserve, and only
-an administrator adds points to it or writes them off (a manager's grant that reaches it is refused
-here, as a whole). Every change of state is one immutable AccountStateChange row, with its actor and
-reason, in the transaction that changes it.
+spend (deduction.py refuses its reservations and their capture); a blocked one can neither spend nor
+reserve, and only an administrator adds points to it or writes them off: a manager's grant
+(`core.is_manager`) that reaches it is refused here, as a whole. Every change of state is one
+immutable AccountStateChange row, with its actor and reason, in the transaction that changes it.
 """
 
 from collections import defaultdict
@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, notifications, rules
 from ..models import Account, AccountStateChange, Currency, Lot
-from .core import administers, lock_account, require_aware
+from .core import administers, is_manager, lock_account, require_aware
 from .currency import get_currency
 
 
@@ -67,19 +67,17 @@ def set_account_state(
 
 
 def check_accruable(ids: list[int], actor, currency: Currency) -> None:
-    """Refuse, as a whole, an accrual by someone other than an administrator that reaches a blocked account.
+    """Refuse, as a whole, a manager's accrual that reaches a blocked account (only an administrator's may).
 
-    `ids` are the accrual's accounts, locked by the caller. An administrator's (or the system's) accrual
-    is not checked: it costs no query.
+    `ids` are the accrual's accounts, locked by the caller. The blocked ones are looked up first (one
+    query, whoever accrues): the actor's permissions cost queries of their own only when there are some.
     """
-    if administers(actor):
-        return
     blocked = list(
         Account.objects.filter(pk__in=bulk.ids_in(ids), state=Account.State.BLOCKED)
         .order_by("user__full_name", "pk")
         .values_list("user__full_name", flat=True)
     )
-    if not blocked:
+    if not blocked or not is_manager(actor):
         return
     if len(ids) == 1:
         raise exceptions.AccountBlocked(

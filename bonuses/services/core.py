@@ -125,3 +125,8 @@ def administers(actor) -> bool:
     """An administrator (a superuser, or `bonuses.manage_giftshop`; as selectors.can_manage), or no one: a
     call without an actor is the system's own (the demo data, a management command)."""
     return actor is None or (actor.is_active and actor.has_perm("bonuses.manage_giftshop"))
+
+
+def is_manager(actor) -> bool:
+    """A manager who is not an administrator: what makes a grant a manager's (issue 11), whatever its source."""
+    return not administers(actor) and actor.has_perm("bonuses.grant_bonuses")
