@@ -287,6 +287,13 @@ class CurrencySettingsForm(forms.ModelForm):
             self.data if self.is_bound else None, prefix="steps", initial=stored_steps(self.instance)
         )
 
+    def validate_unique(self):
+        """Everything but the name: the service checks it in any letter case, with one message for every case."""
+        try:
+            self.instance.validate_unique(exclude={*self._get_validation_exclusions(), "name"})
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
     @property
     def policy(self) -> str:
         """The chosen burn-out policy: the posted one, else the stored one."""

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
@@ -20,9 +21,10 @@ class AccountStateView(AdministratorRequiredMixin, CurrencyMixin, ServiceFormMix
 
     form_class = AccountStateForm
 
-    def dispatch(self, request, *args, **kwargs):
-        self.employee = get_object_or_404(get_user_model(), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def employee(self):
+        """The row's employee, looked up after the role is checked: to others every id is a 403."""
+        return get_object_or_404(get_user_model(), pk=self.kwargs["pk"])
 
     def get_template_names(self):
         return ["bonuses/partials/account_state_form.html" if self.request.htmx else "bonuses/account_state.html"]

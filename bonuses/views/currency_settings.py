@@ -8,7 +8,7 @@ from django.views.generic import FormView, TemplateView
 
 from giftshop.web.views import AdministratorRequiredMixin, ServiceFormMixin
 
-from .. import services
+from .. import exceptions, services
 from ..forms import CurrencySettingsForm
 from ..models import Currency
 
@@ -20,7 +20,14 @@ class SettingsView(AdministratorRequiredMixin, TemplateView):
         return {**super().get_context_data(**kwargs), "currencies": Currency.objects.all(), "tab": "currencies"}
 
 
-class CurrencySettingsView(AdministratorRequiredMixin, ServiceFormMixin, FormView):
+class CurrencyFormMixin(ServiceFormMixin):
+    """The settings form, where a name another currency has (in any letter case) is named next to the name."""
+
+    def refusal_field_for(self, error):
+        return "name" if isinstance(error, exceptions.CurrencyExists) else super().refusal_field_for(error)
+
+
+class CurrencySettingsView(AdministratorRequiredMixin, CurrencyFormMixin, FormView):
     form_class = CurrencySettingsForm
     template_name = "bonuses/currency_settings.html"
 
@@ -38,7 +45,7 @@ class CurrencySettingsView(AdministratorRequiredMixin, ServiceFormMixin, FormVie
         return {**super().get_context_data(**kwargs), "tab": "currencies"}
 
 
-class CurrencyCreateView(AdministratorRequiredMixin, ServiceFormMixin, FormView):
+class CurrencyCreateView(AdministratorRequiredMixin, CurrencyFormMixin, FormView):
     """A new currency, on the settings form of an existing one (never the default currency)."""
 
     form_class = CurrencySettingsForm

@@ -93,8 +93,9 @@ class ServiceFormMixin:
 
     `perform(form)` calls the service and returns what it made; `done(form, result)` answers the
     success (a message and a redirect). A `BonusError` the service raises becomes an error of the form
-    (on `refusal_field`; None: the whole form), and a refused or invalid form is shown again with
-    status 400, with a new idempotency key: its corrected submission is a new request.
+    (on `refusal_field_for(error)`, by default `refusal_field`; None: the whole form), and a refused or
+    invalid form is shown again with status 400, with a new idempotency key: its corrected submission
+    is a new request.
     """
 
     refusal_field: str | None = None
@@ -109,9 +110,13 @@ class ServiceFormMixin:
         try:
             result = self.perform(form)
         except BonusError as error:
-            form.add_error(self.refusal_field, error.message)
+            form.add_error(self.refusal_field_for(error), error.message)
             return self.form_invalid(form)
         return self.done(form, result)
+
+    def refusal_field_for(self, error: BonusError) -> str | None:
+        """The field a refusal is shown next to (None: the whole form)."""
+        return self.refusal_field
 
     def form_invalid(self, form):
         if isinstance(form, IdempotentForm):

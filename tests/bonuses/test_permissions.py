@@ -79,6 +79,18 @@ def currency_settings(world) -> str:
     return f"/bonuses/settings/currency/{world['currency'].pk}/"
 
 
+def account_state(world) -> str:
+    return f"/bonuses/accrual/{world['employee'].pk}/state/"
+
+
+def account_state_data(world):
+    return {"currency": world["currency"].pk, "state": "blocked", "reason": "Audit"}
+
+
+def new_currency_data(world):
+    return {**currency_data(world), "name": "Kudos"}
+
+
 def desk_data(world):
     return {
         "employee": world["employee"].pk,
@@ -117,6 +129,8 @@ CASES = [
         manager_may=True,
     ),
     Case("accrual-bulk-POST", "accrual-bulk", "POST", lambda w: "/bonuses/accrual/bulk/", bulk_data, manager_may=True),
+    Case("account-state-GET", "account-state", "GET", account_state),
+    Case("account-state-POST", "account-state", "POST", account_state, account_state_data),
     Case("write-off-GET", "write-off", "GET", lambda w: "/bonuses/write-off/"),
     Case("write-off-POST", "write-off", "POST", lambda w: "/bonuses/write-off/", write_off_data),
     Case(
@@ -135,6 +149,14 @@ CASES = [
     Case("log-list", "log-list", "GET", lambda w: "/bonuses/log/", manager_may=True),
     Case("log-list-export", "log-list", "GET", lambda w: "/bonuses/log/?export=xlsx", manager_may=True),
     Case("settings", "settings", "GET", lambda w: "/bonuses/settings/"),
+    Case("currency-create-GET", "currency-create", "GET", lambda w: "/bonuses/settings/currency/new/"),
+    Case(
+        "currency-create-POST",
+        "currency-create",
+        "POST",
+        lambda w: "/bonuses/settings/currency/new/",
+        new_currency_data,
+    ),
     Case("currency-settings-GET", "currency-settings", "GET", currency_settings),
     Case("currency-settings-POST", "currency-settings", "POST", currency_settings, currency_data),
     Case("order-list", "order-list", "GET", lambda w: "/bonuses/orders/"),
@@ -180,8 +202,9 @@ def snapshot():
         Entry.objects.count(),
         Lot.objects.count(),
         Batch.objects.count(),
-        sorted(Account.objects.values_list("user_id", "active")),
+        sorted(Account.objects.values_list("user_id", "active", "state")),
         Currency.objects.values().get(is_default=True),
+        Currency.objects.count(),
         sorted(Order.objects.values_list("pk", "status")),
         sorted(Gift.objects.values_list("pk", "name", "is_active", "stock")),
     )
