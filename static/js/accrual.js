@@ -122,12 +122,14 @@
     openModal(bar.dataset.bulkUrl + "?" + params.toString());
   });
 
-  // The row buttons carry hx-get; the modal opens once the form has arrived.
+  // The row buttons carry hx-get; the modal opens once the form has arrived. A form sent again from the open
+  // modal gets the focus once settled: only then do its fields carry their new classes (is-invalid).
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "modal-body") {
-      if (modalElement.classList.contains("show")) { focusInModal(); } else { modal.show(); }
-    }
+    if (event.detail.target.id === "modal-body" && !modalElement.classList.contains("show")) { modal.show(); }
     updateTotal();
+  });
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target.id === "modal-body" && modalElement.classList.contains("show")) { focusInModal(); }
   });
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt.matches && event.detail.elt.matches("[data-open-modal]")) {
