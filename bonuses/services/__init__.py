@@ -15,7 +15,8 @@ What lives where:
 - `settlement`: `settle` (the daily run, or one account) and `settle_locked`, the one settlement
   path, which says which implementation is the reference; `settlement_sql` holds the set-based one;
 - `currency`: `get_currency`, `update_currency_settings`;
-- `accounts`: `set_account_state`, `queue_expiry_reminders` (writes that move no points).
+- `accounts`: `set_account_state`, `queue_expiry_reminders` (writes that move no points);
+- `reversal`: `reverse_batch`, a compensating batch that takes a bulk accrual back, all or nothing.
 
 The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
@@ -29,6 +30,7 @@ from .core import BATCH_SIZE
 from .currency import get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
 from .idempotency import run_idempotent
+from .reversal import reverse_batch
 from .settlement import SettleResult, settle
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "refund",
     "release",
     "reserve",
+    "reverse_batch",
     "run_idempotent",
     "set_account_state",
     "settle",
