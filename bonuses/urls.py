@@ -3,7 +3,7 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accrual, currency_settings, log, write_off
+from .views import accrual, batches, currency_settings, log, write_off
 
 app_name = "bonuses"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("write-off/available/", write_off.AvailableBalanceView.as_view(), name="write-off-available"),
     path("employees/autocomplete/", accrual.EmployeeAutocompleteView.as_view(), name="employee-autocomplete"),
     path("log/", log.LogListView.as_view(), name="log-list"),
+    path("batches/<int:pk>/", batches.BatchDetailView.as_view(), name="batch-detail"),
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),
 ]
