@@ -10,10 +10,11 @@ When a recipient can give the points back (SPEC.md sections 3 and 5): active poi
 whichever lot holds them, and spending takes the first-expiring lot first, which need not be the
 batch's: so the test is the recipient's balance, as the issue says. A recipient whose batch lot has
 not activated yet still holds every point of it (non-activated points cannot be spent, reserved or
-written off), and gives them back as non-activated points; any other recipient gives them back from
-the active balance, and one whose active balance is less than what they received (they spent,
-reserved, wrote off, or lost to an expiry or a burn-out part of it) refuses the whole reversal: every
-such recipient is listed (`ReversalShortfall`), and nothing changes.
+written off), and gives them back as non-activated points (the emptied lot, with nothing left to
+activate, is marked activated at once); any other recipient gives them back from the active balance,
+and one whose active balance is less than what they received (they spent, reserved, wrote off, or
+lost to an expiry or a burn-out part of it) refuses the whole reversal: every such recipient is
+listed (`ReversalShortfall`), and nothing changes.
 
 Where the points come from: the batch's own lot first (what is left of it), then the recipient's
 other active lots, first-expiring first (planner.take_fefo); allocations record every part, so the
@@ -69,10 +70,12 @@ ALLOCATE_FROM_OWN_LOTS = """
     FROM {entries} r JOIN {lots} l ON l.id = r.lot_id
     WHERE r.batch_id = %(batch)s AND l.remaining > 0 ORDER BY r.id
 """.format(**TABLES)
-# ... and the lot itself.
+# ... and the lot itself. A lot not yet activated gives back all its points: nothing is left to activate,
+# and it is marked activated at once (its activation time stays, which the history reads).
 TAKE_FROM_OWN_LOTS = """
     UPDATE {lots}
-    SET remaining = CASE WHEN remaining < %(amount)s THEN 0 ELSE ROUND(remaining - %(amount)s, {places}) END
+    SET remaining = CASE WHEN remaining < %(amount)s THEN 0 ELSE ROUND(remaining - %(amount)s, {places}) END,
+        is_activated = %(true)s
     WHERE remaining > 0 AND id IN (SELECT lot_id FROM {entries} WHERE batch_id = %(original)s)
 """.format(**TABLES)
 # The accounts' figures: total accrued, and active or non-activated as the lot is.
@@ -190,6 +193,7 @@ def _take_back(original: Batch, compensating: Batch, at: datetime) -> None:
         "now": bulk.adapt(timezone.now()),
         "comment": compensating.comment,
         "actor": compensating.actor_id,
+        "true": True,
     }
     # Read before the batch lots change: what they lack, to be taken from the recipients' other lots.
     lacking = list(
@@ -201,8 +205,8 @@ def _take_back(original: Batch, compensating: Batch, at: datetime) -> None:
         cursor.execute(POST_REVERSALS, params)
         cursor.execute(ALLOCATE_FROM_OWN_LOTS, params)
         _take_from_other_lots(compensating, original.amount, lacking, at)
+        cursor.execute(DEBIT_ACCOUNTS, params)  # reads which lots are activated: before they all are
         cursor.execute(TAKE_FROM_OWN_LOTS, params)
-        cursor.execute(DEBIT_ACCOUNTS, params)
 
 
 def _take_from_other_lots(compensating: Batch, amount: Decimal, lacking: list[tuple], at: datetime) -> None:
