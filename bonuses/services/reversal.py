@@ -121,7 +121,7 @@ def reverse_batch(
             reverses=original,
         )
         _take_back(original, compensating, moment)
-        _return_grants_to_budget(original, compensating, actor)
+        return_reversed_grant_to_budget(original, compensating, actor)
         return compensating
 
     return run_idempotent(actor, idempotency_key, "reverse_batch", payload, run)
@@ -238,9 +238,14 @@ def _take_from_other_lots(compensating: Batch, amount: Decimal, lacking: list[tu
     bulk.update(Lot, ["remaining"], changed)
 
 
-def _return_grants_to_budget(original: Batch, compensating: Batch, actor) -> None:
-    """budgets: returned to the manager's budget (issue 11).
+def return_reversed_grant_to_budget(original: Batch, compensating: Batch, actor) -> None:
+    """The budgets hook (issue 11, "A reversed manager grant returns to their budget"): called once per
+    reversal, inside its transaction, after the compensating entries are posted and before it commits.
 
-    A reversed manager grant returns to the budget it was drawn from, in this same transaction. The
-    budgets' service is wired here when it exists; until then a reversal moves no budget.
+    `original` is the reversed batch (locked), `compensating` the reversal just posted, `actor` the
+    administrator who reversed it. Whether `original` was a manager's grant is decided from its actor (a
+    manager who is not an administrator), whatever its source says; such a grant gives back
+    `original.total` (its amount times its employees) to the budget it was drawn from, as one movement
+    "grant returned by a reversal" naming `compensating` and `actor`. The budgets' service is wired
+    here when it exists; until then a reversal moves no budget.
     """

@@ -230,3 +230,30 @@ def test_a_batch_outside_a_managers_departments_is_not_found(as_manager, team, a
 @pytest.mark.parametrize("pk", ["999999", "99999999999999999999999999999"])
 def test_an_unknown_batch_is_not_found(as_admin, batch, pk):
     assert as_admin.get(f"/bonuses/batches/{pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("pk", ["999999", "99999999999999999999999999999"])
+def test_reversing_an_unknown_batch_is_not_found_and_changes_nothing(as_admin, batch, pk, ledger_snapshot):
+    before = ledger_snapshot()
+    response = as_admin.post(f"/bonuses/batches/{pk}/", {"comment": "Forged", "idempotency_key": uuid.uuid4().hex})
+    assert response.status_code == 404
+    assert ledger_snapshot() == before and not Batch.objects.filter(reverses__isnull=False).exists()
+
+
+def test_a_too_long_comment_is_refused_next_to_the_field(as_admin, batch, ledger_snapshot):
+    before = ledger_snapshot()
+    response = reverse(as_admin, batch, comment="x" * 1001)
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "comment": ["Ensure this value has at most 1000 characters (it has 1001)."]
+    }
+    assert ledger_snapshot() == before
+
+
+def test_a_forged_post_by_a_manager_outside_their_departments_is_refused(
+    as_manager, team, administrator, bonuses, ledger_snapshot
+):
+    theirs = services.accrue_many(users=[team["outsider"]], amount=5, actor=administrator)
+    before = ledger_snapshot()
+    assert reverse(as_manager, theirs).status_code == 403
+    assert ledger_snapshot() == before and not Batch.objects.filter(reverses=theirs).exists()

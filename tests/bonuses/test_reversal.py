@@ -248,7 +248,7 @@ def test_a_reversed_manager_grant_goes_to_the_budgets_hook(bonuses, people, admi
     def hook(original, compensating, actor):
         calls.append((original, compensating, actor, connection.in_atomic_block))
 
-    monkeypatch.setattr("bonuses.services.reversal._return_grants_to_budget", hook)
+    monkeypatch.setattr("bonuses.services.reversal.return_reversed_grant_to_budget", hook)
     batch = services.accrue_many(users=people, amount=10, actor=manager, source="manager")
     reversal = services.reverse_batch(batch, actor=administrator)
     assert calls == [(batch, reversal, administrator, True)]
