@@ -812,6 +812,7 @@ class LedgerMachine(RuleBasedStateMachine):
             account = self.accounts[employee]
             account.take_back(account.lots[key], model.amount, self.now)
             self.posted(account)
+        event("a batch reversed")
         model.reversed_by = reversal.pk
         self.batches.append(ModelBatch(reversal.pk, model.amount, dict(model.lots), reversal_of=model.pk))
 
