@@ -91,7 +91,7 @@ class ReservationAdmin(ReadOnlyAdmin):
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "at", "currency", "amount", "employee_count", "actor", "comment")
+    list_display = ("pk", "at", "currency", "amount", "employee_count", "actor", "comment", "reverses")
     list_select_related = ("currency", "actor")
 
 

@@ -1,5 +1,8 @@
 """Errors of the ledger. Every refused operation raises one of these and changes nothing."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 
 
@@ -93,3 +96,38 @@ class CurrencyExists(InvalidSettings):
     """A currency's name is taken, in any letter case."""
 
     default_message = _("A currency of this name already exists.")
+
+
+# Reversing a batch ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A recipient who can no longer give back what a batch gave them."""
+
+    employee_id: int
+    name: str
+    received: Decimal
+    active: Decimal  # what can be taken back now: the active balance (and the batch's points not yet active)
+    missing: Decimal
+
+
+class BatchAlreadyReversed(BonusError):
+    default_message = _("This batch has already been reversed.")
+
+
+class BatchNotReversible(BonusError):
+    """A reversal cannot itself be reversed; only administrators reverse a batch."""
+
+    default_message = _("This batch cannot be reversed.")
+
+
+class ReversalShortfall(BonusError):
+    """Some recipients have spent or lost part of the points: the whole reversal is refused; `shortfalls`
+    lists every one of them (empty when a remembered refusal is replayed for an idempotency key)."""
+
+    default_message = _("Some employees have already spent or lost part of these points; nothing was reversed.")
+
+    def __init__(self, message=None, shortfalls: tuple[Shortfall, ...] = ()):
+        super().__init__(message)
+        self.shortfalls = tuple(shortfalls)

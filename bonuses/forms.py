@@ -192,6 +192,18 @@ class AccountStateForm(forms.Form):
         return data
 
 
+class ReversalForm(IdempotentForm):
+    """ "Reverse this batch": the reason is required, since every employee it reaches reads it in their history."""
+
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required: why the batch is taken back. Every employee sees it in their history."),
+        error_messages={"required": _("Say why the batch is reversed.")},
+    )
+
+
 class BurnStepForm(forms.Form):
     """One burn-out step as a row. The fields only read numbers; rules.clean_burn_steps judges the steps."""
 

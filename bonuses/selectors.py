@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -73,9 +73,10 @@ def figures_from_entries(account, at: datetime | None = None) -> dict[str, Decim
     if at is not None:
         entries = entries.filter(at__lte=at)
     sums = dict(entries.values("kind").annotate(total=Sum("amount")).values_list("kind", "total"))
-    # An accrual whose lot activates later went to the non-activated figure.
-    late_accruals = entries.filter(kind__in=Entry.ACCRUALS, lot__activates_at__gt=F("at"))
-    non_activated_at_accrual = late_accruals.aggregate(total=Sum("amount"))["total"] or ZERO
+    # An accrual whose lot activates later went to the non-activated figure, and a reversal of such a
+    # lot before it activated took them back from there (a reversal takes a whole lot's points).
+    late = entries.filter(kind__in=[*Entry.ACCRUALS, Entry.Kind.REVERSED], lot__activates_at__gt=F("at"))
+    non_activated_in_entries = late.aggregate(total=Sum("amount"))["total"] or ZERO
 
     def total(*kinds):
         return sum((sums.get(kind, ZERO) for kind in kinds), ZERO)
@@ -88,9 +89,10 @@ def figures_from_entries(account, at: datetime | None = None) -> dict[str, Decim
         "reserved": -total(Entry.Kind.ORDER_RESERVED)
         - total(Entry.Kind.ORDER_RELEASED)
         + total(Entry.Kind.ORDER_SPENT),
-        "non_activated": non_activated_at_accrual - total(Entry.Kind.ACTIVATED),
+        "non_activated": non_activated_in_entries - total(Entry.Kind.ACTIVATED),
     }
-    figures["total_accrued"] = accrued - figures["written_off"]
+    # A reversal takes an accrual back: total accrued falls by it (written off stays the write-offs).
+    figures["total_accrued"] = accrued + total(Entry.Kind.REVERSED) - figures["written_off"]
     latest = entries.order_by("-at", "-id").values_list("balance_after", flat=True).first()
     figures["active"] = latest if latest is not None else ZERO
     return figures
@@ -148,7 +150,22 @@ def ledger_problems(account: Account) -> list[str]:
         )
     if held != stored["reserved"]:
         problems.append(f"open reservations hold {held}, the account says {stored['reserved']} reserved")
-    return problems
+    return problems + _reversal_problems(account)
+
+
+def _reversal_problems(account: Account) -> list[str]:
+    """Every `reversed` entry takes back exactly its lot's accrual, made by the batch its own batch reverses."""
+    accrual = Entry.objects.filter(lot=OuterRef("lot"), kind__in=Entry.ACCRUALS)
+    reversals = (
+        Entry.objects.filter(account=account, kind=Entry.Kind.REVERSED)
+        .annotate(given=Subquery(accrual.values("amount")[:1]), given_by=Subquery(accrual.values("batch")[:1]))
+        .values_list("pk", "amount", "given", "batch__reverses", "given_by")
+    )
+    return [
+        f"reversal {pk} of {amount} does not take back its lot's accrual of {given} (batch {given_by})"
+        for pk, amount, given, reverses, given_by in reversals
+        if given is None or amount != -given or reverses is None or reverses != given_by
+    ]
 
 
 def unreadable_figures(account_id: int) -> list[str]:
@@ -237,6 +254,20 @@ def batches_in_scope(viewer):
             Exists(Entry.objects.filter(batch=OuterRef("pk"), user__department__managers=viewer))
         )
     return Batch.objects.none()
+
+
+def batch_entries(viewer, batch):
+    """The entries of a batch that a viewer may read in the log (a manager: their departments')."""
+    return log_entries(viewer).filter(batch=batch).select_related("user__department")
+
+
+def batch_reach(viewer, batch) -> tuple[int, Decimal]:
+    """How many employees a batch reached and how many points it moved in all, as far as the viewer may
+    read: the whole batch for administrators, their departments' part of it for managers."""
+    if can_manage(viewer):
+        return batch.employee_count, batch.total
+    reach = batch_entries(viewer, batch).aggregate(count=Count("pk"), total=Sum("amount"))
+    return reach["count"], abs(reach["total"] or ZERO)
 
 
 def managed_departments(viewer):

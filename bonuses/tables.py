@@ -106,18 +106,37 @@ class LogTable(EntryTable):
 
     def render_link(self, record):
         if record.batch_id:
-            return format_html(
-                '<a href="{}?batch={}">{} {}</a>',
-                reverse("bonuses:log-list"),
-                record.batch_id,
-                _("Batch"),
-                record.batch_id,
-            )
+            return batch_link(record.batch)
         order = getattr(record.reservation, "order", None) if record.reservation_id else None
         if order is not None:
             label = _("Order %(number)s") % {"number": order.number}
             return format_html('<a href="{}?number={}">{}</a>', reverse("shop:order-list"), order.pk, label)
         return "—"
+
+
+def batch_link(batch):
+    """A link to a batch's page; a reversal's entries link to the batch they reverse."""
+    if batch.reverses_id:
+        label = _("Reverses batch %(number)s") % {"number": batch.reverses_id}
+        return format_html('<a href="{}">{}</a>', reverse("bonuses:batch-detail", args=[batch.reverses_id]), label)
+    label = _("Batch %(number)s") % {"number": batch.pk}
+    return format_html('<a href="{}">{}</a>', reverse("bonuses:batch-detail", args=[batch.pk]), label)
+
+
+class BatchEntryTable(EntryTable):
+    """A batch's entries on its page: one per employee it reached."""
+
+    user = tables.Column(verbose_name=_("Employee"), order_by=("user__full_name", "user_id"))
+    department = tables.Column(
+        verbose_name=_("Department"), accessor="user__department", order_by=("user__department__name",), default="—"
+    )
+
+    class Meta(EntryTable.Meta):
+        sequence = ("user", "department", "kind", "amount", "balance_after", "at")
+        exclude = ("currency", "comment")
+        attrs = {**EntryTable.Meta.attrs, "data-testid": "batch-entries"}
+        order_by = ("user",)
+        empty_text = _("No entries of this batch in your departments.")
 
 
 class MyHistoryTable(EntryTable):

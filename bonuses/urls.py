@@ -3,7 +3,7 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accounts, accrual, currency_settings, log, write_off
+from .views import accounts, accrual, batches, currency_settings, log, write_off
 
 app_name = "bonuses"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("write-off/available/", write_off.AvailableBalanceView.as_view(), name="write-off-available"),
     path("employees/autocomplete/", accrual.EmployeeAutocompleteView.as_view(), name="employee-autocomplete"),
     path("log/", log.LogListView.as_view(), name="log-list"),
+    path("batches/<int:pk>/", batches.BatchDetailView.as_view(), name="batch-detail"),
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
     path("settings/currency/new/", currency_settings.CurrencyCreateView.as_view(), name="currency-create"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),

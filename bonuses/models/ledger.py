@@ -18,6 +18,9 @@ and comment. An entry that moves points into or out of lots records how much per
 **allocations** (negative: taken from the lot, positive: put back). A **reservation** holds
 points for an order: they leave the lots at once and are held until captured (spent) or
 released (back into the same lots); a captured reservation can be refunded into the same lots.
+A **batch** is one bulk accrual; its **reversal** is a compensating batch (`Batch.reverses`, at most
+one per batch) whose `reversed` entries take back, from the batch's own lots first, what it gave
+(bonuses/services/reversal.py): a reversal lowers total accrued as the accrual raised it.
 
 Identities that always hold (checked by `manage.py check_ledger`):
 - total accrued = active + reserved + non-activated + spent + expired
@@ -236,7 +239,8 @@ class Lot(models.Model):
 
 
 class Batch(models.Model):
-    """One bulk accrual: the same amount and comment to many employees, all or nothing."""
+    """One bulk accrual: the same amount and comment to many employees, all or nothing; or the reversal
+    of one (`reverses`): the same amount taken back from each of them."""
 
     currency = models.ForeignKey(Currency, models.PROTECT, related_name="batches")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
@@ -245,6 +249,10 @@ class Batch(models.Model):
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
     at = models.DateTimeField(_("time"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # One-to-one: a batch is reversed at most once, and the database says so too.
+    reverses = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="reversal", verbose_name=_("reverses")
+    )
 
     class Meta:
         verbose_name = _("batch")
@@ -309,6 +317,7 @@ class Entry(ImmutableModel):
         ACTIVATED = "activated", _("Activated")
         EXPIRED = "expired", _("Expired")
         BURNED = "burned", _("Burned out for inactivity")
+        REVERSED = "reversed", _("Reversed (a batch taken back)")
 
     ACCRUALS = (Kind.MANUAL_ACCRUAL, Kind.MANAGER_ACCRUAL, Kind.IMPORT_ACCRUAL, Kind.CAMPAIGN_ACCRUAL)
 
@@ -334,6 +343,10 @@ class Entry(ImmutableModel):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="entry_balance_after_not_negative"),
+            models.CheckConstraint(  # a reversal takes back one lot of one batch
+                condition=~Q(kind="reversed") | Q(amount__lt=0, lot__isnull=False, batch__isnull=False),
+                name="entry_reversal_of_a_batch_lot",
+            ),
             within_maximum("amount", signed=True),
             within_maximum("balance_after"),
         ]

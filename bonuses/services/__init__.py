@@ -16,7 +16,8 @@ What lives where:
   path, which says which implementation is the reference; `settlement_sql` holds the set-based one;
 - `currency`: `get_currency`, `create_currency`, `update_currency_settings`;
 - `accounts`: `set_account_state` (logged as AccountStateChange rows), the check that only an
-  administrator accrues to a blocked account, `queue_expiry_reminders` (writes that move no points).
+  administrator accrues to a blocked account, `queue_expiry_reminders` (writes that move no points);
+- `reversal`: `reverse_batch`, a compensating batch that takes a bulk accrual back, all or nothing.
 
 The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
@@ -30,6 +31,7 @@ from .core import BATCH_SIZE
 from .currency import create_currency, get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
 from .idempotency import run_idempotent
+from .reversal import reverse_batch
 from .settlement import SettleResult, settle
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "refund",
     "release",
     "reserve",
+    "reverse_batch",
     "run_idempotent",
     "set_account_state",
     "settle",

@@ -50,4 +50,5 @@ class LogListView(GrantorRequiredMixin, ExportMixin, BoundedTableMixin, FilterVi
         if not valid:
             context["table"].empty_text = _("Correct the filter to see the entries.")
         context["batch_filter"] = filterset.form["batch"].value() or None
+        context["batch_page"] = getattr(filterset.form, "cleaned_data", {}).get("batch") if valid else None
         return context

@@ -3,8 +3,8 @@ and the administrators' part of bonuses/shop/urls.py).
 
 Anonymous visitors go to the login page; an employee without a role gets 403 everywhere; a
 manager opens the accrual table, the accrual forms for their own departments, the employee
-autocomplete and the log, and nothing else; administrators (the group, or a superuser) open
-everything. POSTs without a CSRF token are refused and write nothing.
+autocomplete, the log and a batch's page (not its reversal), and nothing else; administrators (the
+group, or a superuser) open everything. POSTs without a CSRF token are refused and write nothing.
 """
 
 import uuid
@@ -65,6 +65,10 @@ def currency_data(world):
         "burn_policy": "never",
         "lifetime_unit": "days",
     }
+
+
+def reversal_data(world):
+    return {"comment": "Wrong team", "idempotency_key": uuid.uuid4().hex}
 
 
 def own(world) -> str:
@@ -148,6 +152,8 @@ CASES = [
     ),
     Case("log-list", "log-list", "GET", lambda w: "/bonuses/log/", manager_may=True),
     Case("log-list-export", "log-list", "GET", lambda w: "/bonuses/log/?export=xlsx", manager_may=True),
+    Case("batch-detail-GET", "batch-detail", "GET", lambda w: f"/bonuses/batches/{w['batch'].pk}/", manager_may=True),
+    Case("batch-detail-POST", "batch-detail", "POST", lambda w: f"/bonuses/batches/{w['batch'].pk}/", reversal_data),
     Case("settings", "settings", "GET", lambda w: "/bonuses/settings/"),
     Case("currency-create-GET", "currency-create", "GET", lambda w: "/bonuses/settings/currency/new/"),
     Case(
@@ -194,7 +200,15 @@ def world(bonuses, employee, make_user, administrator):
         name="Hoodie", category=Category.objects.create(name="Clothes"), price=10, currency=bonuses, stock=5
     )
     order = shop.place_order(user=employee, gift=gift, quantity=1)
-    return {"employee": employee, "outsider": outsider, "currency": bonuses, "gift": gift, "order": order}
+    batch = services.accrue_many(users=[employee, outsider], amount=5, actor=administrator, comment="Both teams")
+    return {
+        "employee": employee,
+        "outsider": outsider,
+        "currency": bonuses,
+        "gift": gift,
+        "order": order,
+        "batch": batch,
+    }
 
 
 def snapshot():
@@ -295,6 +309,7 @@ def test_a_manager_sees_only_their_departments_in_the_log(client, manager, world
     assert {(entry.user, entry.kind, entry.comment) for entry in rows} == {
         (world["employee"], "order_reserved", ""),
         (world["employee"], "manual_accrual", "Sales entry"),
+        (world["employee"], "manual_accrual", "Both teams"),  # the batch's entry for the outsider is not shown
     }
     assert "Finance entry" not in response.content.decode()
 

@@ -2,7 +2,7 @@
 
 Hypothesis runs random sequences of accruals (one employee or many, with expiry dates,
 lifetimes and activation dates), write-offs, reservations, captures, releases, whole and
-partial refunds, settlements (the daily run and one account's) and account-state changes, at
+partial refunds, reversals of bulk accruals, settlements (the daily run and one account's) and account-state changes, at
 increasing random moments (often exactly at, or just before, 00:00 or the next activation or
 expiry), in a currency with random settings (whole numbers, an activation delay, a lifetime
 from crediting). It keeps a reference model of SPEC.md sections 2-5 written here,
@@ -13,9 +13,13 @@ independently of `bonuses.rules`:
 - deductions first-expiring first (no expiry last, ties to the oldest lot), reservations
   remembering the lots they took from, releases and refunds putting the points back into
   those lots latest-expiring first (points that return to an expired lot expire again at once);
+- a reversal of a batch taking back from each recipient what it gave: from the batch's lot first
+  (a lot not yet active gives back its points as non-activated ones), then from the other active lots
+  first-expiring first; lowering total accrued;
 - refusals: no account, more than the active balance, an invalid amount or dates, a resolved reservation,
   more than the refundable part, a blocked or accumulate-only account, an inactive employee,
-  an operation dated before the account's latest entry. A refused operation must raise a
+  an operation dated before the account's latest entry, a batch already reversed or itself a reversal,
+  a recipient of the batch whose balance no longer covers it. A refused operation must raise a
   BonusError and write nothing at all.
 
 After every step the balance figures of every employee (section 5, with the next expiry) must
@@ -41,6 +45,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bonuses import selectors, services
 from bonuses.exceptions import (
     AccountBlocked,
+    BatchAlreadyReversed,
+    BatchNotReversible,
     BonusError,
     InactiveEmployee,
     InsufficientBalance,
@@ -50,6 +56,7 @@ from bonuses.exceptions import (
     NoEmployees,
     OperationInPast,
     ReservationResolved,
+    ReversalShortfall,
 )
 from bonuses.models import Account, Batch, Currency, Entry, Lot, Reservation
 from users.models import User
@@ -116,12 +123,22 @@ class ModelReservation:
 
 
 @dataclass
+class ModelBatch:
+    pk: int
+    amount: Decimal
+    lots: dict  # employee -> the key of the lot the batch gave them
+    reversal_of: int | None = None  # a compensating batch: the pk of the batch it reverses
+    reversed_by: int | None = None
+
+
+@dataclass
 class ModelAccount:
     exists: bool = False
     state: str = "active"
     lots: dict = field(default_factory=dict)  # key -> ModelLot
     accrued: Decimal = ZERO
     written_off: Decimal = ZERO
+    reversed: Decimal = ZERO
     expired: Decimal = ZERO
     last_posted_at: datetime | None = None  # the latest operation that posted an entry
 
@@ -173,6 +190,20 @@ class ModelAccount:
         if len({lot.fefo()[:2] for lot in spendable}) < len(spendable):
             event("a deduction with lots expiring at the same moment")
         return taken
+
+    def take_back(self, lot: ModelLot, amount: Decimal, now: datetime) -> None:
+        """A reversal: all of a lot not yet active, else what is left of it and the rest first-expiring first."""
+        self.reversed += amount
+        if not lot.activated:
+            assert lot.remaining == amount, "a lot not yet active holds all its points"
+            lot.remaining, lot.activated = ZERO, True  # nothing left to activate
+            event("a reversal of points not yet active")
+            return
+        part = min(lot.remaining, amount)
+        lot.remaining -= part
+        if part < amount:
+            event("a reversal that takes from other lots")
+            self.take(amount - part, now)  # the batch's lot is empty now: the others give the rest
 
     def give_back(self, reservation: ModelReservation, amount: Decimal, now: datetime) -> None:
         """Back into the lots the reservation took from, latest-expiring first; expired lots expire again."""
@@ -236,7 +267,7 @@ WAITS = st.one_of(
 # (never waiting or accruing), so that some runs pile points up and others drain them.
 OPERATIONS = {
     "wait": 1, "accrue": 4, "accrue_many": 2, "write_off": 2, "reserve": 4, "resolve": 3, "refund": 3,
-    "settle": 1, "set_state": 2, "operate_in_the_past": 1,
+    "settle": 1, "set_state": 2, "operate_in_the_past": 1, "reverse_batch": 1,
 }  # fmt: skip
 OPTIONAL = sorted(set(OPERATIONS) - {"wait", "accrue"})
 
@@ -253,7 +284,7 @@ START_DAYS = st.sampled_from([date(2026, 3, 26), date(2026, 10, 22), date(2026, 
 def people() -> list[User]:
     """An administrator, the employees and an inactive one; created once per test, outside the examples."""
     wanted = {
-        "stateful-admin@example.com": {"full_name": "Admin"},
+        "stateful-admin@example.com": {"full_name": "Admin", "is_superuser": True},
         **{f"stateful{n}@example.com": {"full_name": f"Employee {n}"} for n in range(EMPLOYEES)},
         "stateful-gone@example.com": {"full_name": "Gone", "is_active": False},
     }
@@ -272,6 +303,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.currency = Currency.objects.get(is_default=True)
         self.accounts = [ModelAccount() for _ in self.users]
         self.reservations: list[ModelReservation] = []
+        self.batches: list[ModelBatch] = []
         self.history: list[dict] = [{} for _ in self.users]  # moment -> balance figures then
         self.verified: dict = {}  # employee -> what was stored when ledger_problems last found nothing
         self.history_checked: dict = {}  # employee -> the earlier moment whose balance was last checked
@@ -350,7 +382,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "spent": self.spent(employee),
             "written_off": account.written_off,
             "expired": account.expired,
-            "total_accrued": account.accrued - account.written_off,
+            "total_accrued": account.accrued - account.written_off - account.reversed,
         }
         open_lots = [lot for lot in account.lots.values() if lot.remaining > 0 and lot.expires_at is not None]
         if open_lots:
@@ -575,8 +607,11 @@ class LedgerMachine(RuleBasedStateMachine):
         assert batch.employee_count == len(chosen) and same(batch.amount, amount)
         lots = dict(Entry.objects.filter(batch=batch).values_list("user_id", "lot_id"))
         assert sorted(lots) == sorted(self.users[n].pk for n in chosen)
+        keys = {}
         for n in chosen:
             self.credit(n, lots[self.users[n].pk], amount, activates_at, expires_at)
+            keys[n] = self.next_key
+        self.batches.append(ModelBatch(batch.pk, amount, keys))
 
     # Deductions --------------------------------------------------------------------------
 
@@ -730,6 +765,57 @@ class LedgerMachine(RuleBasedStateMachine):
         self.accounts[model.employee].give_back(model, value, self.now)
         self.posted(self.accounts[model.employee])
 
+    # Reversing a batch -------------------------------------------------------------------
+
+    def reversal_refusal(self, model: ModelBatch):
+        """Why the service refuses to reverse the batch before it looks at the balances, or None."""
+        if model.reversal_of is not None:
+            return BatchNotReversible
+        if model.reversed_by is not None:
+            return BatchAlreadyReversed
+        return None
+
+    def reverse_batch(self, data):
+        """Take a bulk accrual back: mostly one not yet reversed, sometimes any (a reversal, or one reversed)."""
+        fitting = [b for b in self.batches if b.reversal_of is None and b.reversed_by is None]
+        if not fitting or data.draw(st.integers(0, 4), label="any batch") == 2:
+            fitting = self.batches
+        if not fitting:
+            return
+        model = data.draw(st.sampled_from(fitting), label="batch")
+
+        def call():
+            return services.reverse_batch(Batch.objects.get(pk=model.pk), actor=self.admin, comment="Undo", at=self.now)
+
+        if reason := self.reversal_refusal(model):
+            self.refused({reason}, call)
+            return
+        short = []
+        for employee, key in sorted(model.lots.items()):
+            account, lot = self.accounts[employee], self.accounts[employee].lots[key]
+            available = lot.remaining if not lot.activated else account.in_lots(activated=True)
+            if available < model.amount:
+                short.append((self.users[employee].pk, model.amount - available))
+        if short:
+            before = self.known_fingerprint or self.fingerprint()
+            with pytest.raises(ReversalShortfall) as refusal:
+                call()
+            assert sorted((s.employee_id, s.missing) for s in refusal.value.shortfalls) == short
+            event("refused: ReversalShortfall")
+            self.known_fingerprint = self.fingerprint()
+            assert self.known_fingerprint == before, "the refused reversal changed the ledger"
+            return
+        reversal = call()
+        entries = dict(Entry.objects.filter(batch=reversal).values_list("user_id", "amount"))
+        assert entries == {self.users[n].pk: -model.amount for n in model.lots}
+        for employee, key in model.lots.items():
+            account = self.accounts[employee]
+            account.take_back(account.lots[key], model.amount, self.now)
+            self.posted(account)
+        event("a batch reversed")
+        model.reversed_by = reversal.pk
+        self.batches.append(ModelBatch(reversal.pk, model.amount, dict(model.lots), reversal_of=model.pk))
+
     # Settlement, states, operations in the past ------------------------------------------
 
     def settle(self, data):
@@ -769,7 +855,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def operate_in_the_past(self, data):
         """Anything dated before the account's latest entry is refused."""
         employee = data.draw(EMPLOYEE, label="employee")
-        operations = ["accrue", "accrue_many", "write_off", "reserve", "capture", "release", "refund"]
+        operations = ["accrue", "accrue_many", "write_off", "reserve", "capture", "release", "refund", "reverse_batch"]
         operation = data.draw(st.sampled_from(operations), label="operation in the past")
         at = self.past_moment(employee, data)
         if at is None:
@@ -786,6 +872,13 @@ class LedgerMachine(RuleBasedStateMachine):
         elif operation == "reserve":
             call = lambda: services.reserve(user=user, amount=CENT, reference="late", at=at)  # noqa: E731
             reasons |= {InsufficientBalance, InvalidAmount, AccountBlocked}
+        elif operation == "reverse_batch":
+            mine = [b for b in self.batches if employee in b.lots]
+            if not mine:
+                return
+            model = data.draw(st.sampled_from(mine), label="batch")
+            reasons = {self.reversal_refusal(model) or OperationInPast}  # the batch is read before the accounts
+            call = lambda: services.reverse_batch(Batch.objects.get(pk=model.pk), actor=self.admin, at=at)  # noqa: E731
         else:
             mine = [r for r in self.reservations if r.employee == employee]
             if not mine:
