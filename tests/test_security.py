@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import Image
 
 from bonuses import services
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

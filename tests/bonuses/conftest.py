@@ -1,27 +1,31 @@
-from datetime import date, datetime
-
 import pytest
-from django.utils import timezone
 
+from bonuses import services
 from bonuses.models import Currency
-
-
-def local(month: int, day: int, hour: int = 12, minute: int = 0, second: int = 0, year: int = 2026) -> datetime:
-    """An instant in the company time zone."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.get_default_timezone())
-
-
-def day(month: int, d: int, year: int = 2026) -> date:
-    return date(year, month, d)
 
 
 @pytest.fixture
 def bonuses(db) -> Currency:
+    """The default currency, as its data migration made it."""
     return Currency.objects.get(is_default=True)
 
 
 @pytest.fixture
 def whole(bonuses) -> Currency:
+    """The default currency in whole numbers only."""
     bonuses.whole_numbers = True
     bonuses.save()
     return bonuses
+
+
+@pytest.fixture
+def stars(db) -> Currency:
+    """A second currency, in whole numbers only."""
+    return Currency.objects.create(name="Stars", whole_numbers=True)
+
+
+@pytest.fixture
+def funded(employee, administrator, bonuses):
+    """The employee with 100 active points, so that a valid write-off would go through."""
+    services.accrue(user=employee, amount=100, actor=administrator)
+    return employee

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from bonuses import services
 from bonuses.models import Account, Currency, Entry
-from tests.bonuses.conftest import local
+from tests.helpers import local
 from users.models import City, Department, Position, Tag, User
 
 pytestmark = pytest.mark.django_db

@@ -34,8 +34,7 @@ from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
 from giftshop.outbox.models import OutgoingEmail
 from tests.bonuses.test_views import settings_data
-
-from .conftest import local
+from tests.helpers import local
 
 pytestmark = pytest.mark.django_db
 FIGURES = Account.FIGURES

@@ -21,8 +21,7 @@ from bonuses.exceptions import (
     ReservationResolved,
 )
 from bonuses.models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
-
-from .conftest import day, local
+from tests.helpers import day, local
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from bonuses.shop import services as shop
 from bonuses.shop.exceptions import OrderError
 from bonuses.shop.models import Category, Gift, Order
 from giftshop.templatetags.points import points
-from tests.bonuses.conftest import local
 from tests.bonuses.test_views import post_bulk, post_single, post_write_off
+from tests.helpers import local
 
 pytestmark = pytest.mark.django_db
 

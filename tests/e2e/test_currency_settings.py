@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from bonuses.models import Currency
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_admin_screens import Console
+from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,9 +16,9 @@ from bonuses.models import Currency, Entry
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
 from giftshop.demo.catalog import gift_picture
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_admin_screens import Console
+from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

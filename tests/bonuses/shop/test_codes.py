@@ -18,8 +18,7 @@ from bonuses import services
 from bonuses.shop import services as shop
 from bonuses.shop.exceptions import CodeBlocked, CodeError
 from bonuses.shop.models import Category, CodeGuard, ConfirmationCode, Gift, Order
-from tests.bonuses.conftest import local
-from tests.bonuses.shop.test_services import sent_code
+from tests.helpers import local, sent_code
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,7 @@ from bonuses import selectors, services
 from bonuses.models import Account, Entry, IdempotencyKey, Reservation
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
-from tests.bonuses.shop.test_services import sent_code
-from tests.bonuses.test_concurrency import kinds, new_employees, race
+from tests.helpers import kinds, new_employees, race, sent_code
 
 DESK = "/bonuses/orders/new/"
 MY_ORDERS = "/shop/orders/"

@@ -22,7 +22,7 @@ from bonuses.shop import services as shop
 from bonuses.shop.exceptions import CodeBlocked, CodeError, OrderError, OrderStateError, OutOfStock
 from bonuses.shop.models import Category, CodeGuard, ConfirmationCode, Gift, Order
 from giftshop.outbox import services as outbox
-from tests.bonuses.conftest import day, local
+from tests.helpers import day, local, sent_code
 
 pytestmark = pytest.mark.django_db
 
@@ -86,13 +86,6 @@ def snapshot() -> tuple:
         Allocation.objects.count(),
         list(Reservation.objects.order_by("pk").values()),
     )
-
-
-def sent_code(mails) -> str:
-    """The 6-digit code of the latest e-mail."""
-    match = re.search(r"\b(\d{6})\b", mails[-1].body)
-    assert match, mails[-1].body
-    return match.group(1)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from bonuses import rules, selectors, services
 from bonuses.models import Account, Currency, Entry, Lot, Reservation
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, CodeGuard, Gift, Order
-from tests.bonuses.conftest import local
+from tests.helpers import local
 from users.models import Department
 
 pytestmark = pytest.mark.django_db
