@@ -22,8 +22,8 @@ from decimal import Decimal
 from django.apps import apps
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.html import escape
 
 from bonuses import selectors
@@ -139,12 +139,12 @@ def currency_field(currency) -> dict:
     return {} if currency is None else {"currency": pk_of(currency)}
 
 
-def post_single(client, user, currency=None, **data):
+def post_single(client, user, currency=None, *, query_params=None, **data):
     payload = {"amount": "100", "comment": "", "idempotency_key": key(), **currency_field(currency), **data}
-    return client.post(single_url(user), payload)
+    return client.post(single_url(user), payload, query_params=query_params)
 
 
-def post_bulk(client, users, currency=None, **data):
+def post_bulk(client, users, currency=None, *, query_params=None, **data):
     payload = {
         "employees": ",".join(str(pk_of(u)) for u in users),
         "select_all": "",
@@ -155,7 +155,7 @@ def post_bulk(client, users, currency=None, **data):
         **currency_field(currency),
         **data,
     }
-    return client.post(BULK, payload)
+    return client.post(BULK, payload, query_params=query_params)
 
 
 def post_write_off(client, user, currency, **data):

@@ -19,6 +19,7 @@ from tests.helpers import kinds, new_employees, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
+
 def account_of(user) -> Account:
     return Account.objects.get(user=user, currency__is_default=True)
 

@@ -16,13 +16,11 @@ from openpyxl import load_workbook
 
 from bonuses import services
 from bonuses.models import Account, Currency, Entry
-from tests.helpers import local
+from tests.helpers import ACCRUAL_LIST, LOG, local
 from users.models import City, Department, Position, Tag, User
 
 pytestmark = pytest.mark.django_db
 
-ACCRUAL_LIST = "/bonuses/accrual/"
-LOG = "/bonuses/log/"
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
 ACCRUAL_HEADER = [
     "Full name",
@@ -74,12 +72,6 @@ def data_rows(sheet) -> list[tuple]:
 
 def values(sheet, column: int) -> list:
     return [row[column].value for row in data_rows(sheet)]
-
-
-@pytest.fixture
-def as_admin(client, administrator):
-    client.force_login(administrator)
-    return client
 
 
 @pytest.fixture

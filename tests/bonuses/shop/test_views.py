@@ -8,13 +8,11 @@ employees and managers cannot open.
 """
 
 import re
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -27,7 +25,7 @@ from bonuses import rules, selectors, services
 from bonuses.models import Account, Currency, Entry, Lot, Reservation
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, CodeGuard, Gift, Order
-from tests.helpers import local
+from tests.helpers import COUNTED_CODE, REMEMBERED_REFUSAL, active, key, local, message_texts
 from users.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -69,10 +67,6 @@ def action_url(order, action: str) -> str:
     return f"/bonuses/orders/{order.pk}/{action}/"
 
 
-def message_texts(response) -> list[str]:
-    return [str(m.message) for m in get_messages(response.wsgi_request)]
-
-
 def page(response) -> str:
     return response.content.decode()
 
@@ -90,33 +84,7 @@ def table_ids(response) -> list[int]:
     return [row.record.pk for row in response.context["table"].page.object_list]
 
 
-def snapshot() -> tuple:
-    """Everything a refused request must leave as it was."""
-    return (
-        list(Order.objects.order_by("pk").values()),
-        list(Gift.objects.order_by("pk").values_list("pk", "name", "price", "stock", "is_active")),
-        list(Account.objects.order_by("pk").values()),
-        list(Lot.objects.order_by("pk").values_list("pk", "remaining")),
-        list(Reservation.objects.order_by("pk").values()),
-        Entry.objects.count(),
-    )
-
-
-def active(user, currency=None) -> Decimal:
-    return selectors.balance(user, currency).active
-
-
-def key() -> str:
-    """A fresh idempotency key, as the order forms carry (a new one each time a refused form is shown)."""
-    return uuid.uuid4().hex
-
-
 # The catalog ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stars(db):
-    return Currency.objects.create(name="Stars", whole_numbers=True)
 
 
 @pytest.fixture
@@ -310,9 +278,9 @@ def test_change_on_the_confirmation_goes_back_to_the_form_as_i_filled_it_in(clie
     ],
 )
 def test_an_order_over_my_balance_or_the_stock_is_refused_with_the_reason(
-    client, shopper, catalog, gift, quantity, message
+    client, shopper, catalog, gift, quantity, message, ledger_snapshot
 ):
-    before = snapshot()
+    before = ledger_snapshot(skip=REMEMBERED_REFUSAL)
     response = client.post(
         order_url(catalog[gift]), {"quantity": quantity, "confirmed": "True", "idempotency_key": key()}
     )
@@ -320,7 +288,7 @@ def test_an_order_over_my_balance_or_the_stock_is_refused_with_the_reason(
     assert response.status_code == 400
     assert message in response.context["form"].non_field_errors()
     assert escape(message) in page(response)
-    assert snapshot() == before
+    assert ledger_snapshot(skip=REMEMBERED_REFUSAL) == before
 
 
 def test_the_confirmation_step_warns_when_my_balance_is_not_enough(client, shopper, catalog):
@@ -334,29 +302,29 @@ def test_the_confirmation_step_warns_when_my_balance_is_not_enough(client, shopp
 
 
 @pytest.mark.parametrize("quantity", ["0", "-1", "abc", "", "101"])
-def test_a_bad_quantity_is_refused_next_to_the_field(client, shopper, catalog, quantity):
-    before = snapshot()
+def test_a_bad_quantity_is_refused_next_to_the_field(client, shopper, catalog, quantity, ledger_snapshot):
+    before = ledger_snapshot()
     response = client.post(order_url(catalog["Mug"]), {"quantity": quantity, "confirmed": "True"})
     assert response.status_code == 400
     assert response.context["form"].errors["quantity"]
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
-def test_a_delivery_comment_over_1000_characters_is_refused(client, shopper, catalog):
-    before = snapshot()
+def test_a_delivery_comment_over_1000_characters_is_refused(client, shopper, catalog, ledger_snapshot):
+    before = ledger_snapshot()
     data = {"quantity": "1", "delivery_comment": "x" * 1001, "confirmed": "True"}
     response = client.post(order_url(catalog["Mug"]), data)
     assert response.status_code == 400
     assert response.context["form"].errors["delivery_comment"]
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
-def test_inactive_or_unknown_gifts_cannot_be_ordered(client, shopper, catalog):
-    before = snapshot()
+def test_inactive_or_unknown_gifts_cannot_be_ordered(client, shopper, catalog, ledger_snapshot):
+    before = ledger_snapshot()
     assert client.get(order_url(catalog["Old pen"])).status_code == 404
     assert client.post(order_url(catalog["Old pen"]), {"quantity": 1, "confirmed": "True"}).status_code == 404
     assert client.get("/shop/gifts/999999/order/").status_code == 404
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 # My orders -----------------------------------------------------------------------------------
@@ -399,25 +367,29 @@ def test_i_can_cancel_my_pending_order_and_the_points_come_back(client, shopper,
     assert Entry.objects.filter(reservation=order.reservation, kind=Entry.Kind.ORDER_RELEASED, actor=shopper).exists()
 
 
-def test_cancelling_someone_elses_order_is_a_404_and_changes_nothing(client, shopper, colleague, catalog):
+def test_cancelling_someone_elses_order_is_a_404_and_changes_nothing(
+    client, shopper, colleague, catalog, ledger_snapshot
+):
     theirs = shop.place_order(user=colleague, gift=catalog["Hoodie"], quantity=1)
-    before = snapshot()
+    before = ledger_snapshot()
 
     assert client.post(cancel_url(theirs)).status_code == 404
     assert client.post("/shop/orders/999999/cancel/").status_code == 404
 
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
-def test_an_order_that_is_no_longer_pending_cannot_be_cancelled_by_me(client, shopper, catalog, administrator):
+def test_an_order_that_is_no_longer_pending_cannot_be_cancelled_by_me(
+    client, shopper, catalog, administrator, ledger_snapshot
+):
     order = shop.complete_order(shop.place_order(user=shopper, gift=catalog["Mug"], quantity=1), actor=administrator)
-    before = snapshot()
+    before = ledger_snapshot()
 
     response = client.post(cancel_url(order))
 
     assert response.status_code == 302
     assert message_texts(response) == [f"Order {order.number} is Completed."]
-    assert snapshot() == before
+    assert ledger_snapshot() == before
     assert f'action="{cancel_url(order)}"' not in page(client.get(MY_ORDERS))
 
 
@@ -499,9 +471,9 @@ def test_my_history_reads_its_orders_without_a_query_per_row(client, shopper, ca
     assert queries_with(1) == queries_with(6)
 
 
-def test_nobody_opens_another_employees_pages_by_changing_an_id(client, shopper, colleague, catalog):
+def test_nobody_opens_another_employees_pages_by_changing_an_id(client, shopper, colleague, catalog, ledger_snapshot):
     theirs = shop.place_order(user=colleague, gift=catalog["Mug"], quantity=1)
-    before = snapshot()
+    before = ledger_snapshot()
     for url in (MY_BALANCE, MY_ORDERS):
         for query in ({"user": colleague.pk}, {"user_id": colleague.pk}, {"employee": colleague.pk}):
             response = client.get(url, query)
@@ -514,7 +486,7 @@ def test_nobody_opens_another_employees_pages_by_changing_an_id(client, shopper,
     assert client.post(action_url(theirs, "cancel")).status_code == 403
     assert client.post(action_url(theirs, "complete")).status_code == 403
     assert client.get(f"/bonuses/log/?employee={colleague.pk}").status_code == 403
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 # The administrators' orders table ------------------------------------------------------------
@@ -555,12 +527,6 @@ def orders(administrator, employee, make_user, catalog, department):
         "hoodie": hoodie,
         "mug": mug,
     }
-
-
-@pytest.fixture
-def as_admin(client, administrator):
-    client.force_login(administrator)
-    return client
 
 
 FILTERS = [
@@ -703,21 +669,21 @@ def test_an_administrator_cancels_a_pending_order_and_the_stock_comes_back(as_ad
         ("returned", "return", {"quantity": "1"}, "is Returned."),
     ],
 )
-def test_a_refused_action_says_why_and_changes_nothing(as_admin, orders, name, action, data, message):
-    before = snapshot()
+def test_a_refused_action_says_why_and_changes_nothing(as_admin, orders, name, action, data, message, ledger_snapshot):
+    before = ledger_snapshot()
     response = as_admin.post(action_url(orders[name], action), data)
     assert response.status_code == 302
     messages = message_texts(response)
     assert len(messages) == 1 and messages[0].endswith(message), messages
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
-def test_unknown_actions_and_orders_are_404_and_actions_need_a_post(as_admin, orders):
-    before = snapshot()
+def test_unknown_actions_and_orders_are_404_and_actions_need_a_post(as_admin, orders, ledger_snapshot):
+    before = ledger_snapshot()
     assert as_admin.post(action_url(orders["pending"], "delete")).status_code == 404
     assert as_admin.post("/bonuses/orders/999999/complete/").status_code == 404
     assert as_admin.get(action_url(orders["pending"], "complete")).status_code == 405
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 def test_an_action_never_redirects_to_another_site(as_admin, orders):
@@ -737,7 +703,7 @@ def desk(as_admin, employee, administrator, bonuses, catalog):
 
 
 def test_the_desk_order_sends_a_code_then_places_the_order_with_it(
-    as_admin, desk, employee, administrator, mailoutbox, django_capture_on_commit_callbacks
+    as_admin, desk, employee, administrator, mailoutbox, django_capture_on_commit_callbacks, ledger_snapshot
 ):
     assert as_admin.get(DESK).status_code == 200
 
@@ -750,14 +716,14 @@ def test_the_desk_order_sends_a_code_then_places_the_order_with_it(
     code = re.search(r"\b(\d{6})\b", mailoutbox[0].body).group(1)
     assert not Order.objects.exists()
 
-    before = snapshot()
+    before = ledger_snapshot(skip=REMEMBERED_REFUSAL | COUNTED_CODE)
     response = as_admin.post(DESK, {**desk, "send_code": "1"})  # again at once: too early
     assert response.status_code == 400
     assert "A new code can be sent in" in " ".join(response.context["form"].non_field_errors())
     response = as_admin.post(DESK, {**desk, "idempotency_key": key()})  # without the code
     assert response.status_code == 400
     assert "The code is wrong or has expired." in response.context["form"].non_field_errors()
-    assert snapshot() == before
+    assert ledger_snapshot(skip=REMEMBERED_REFUSAL | COUNTED_CODE) == before
     assert CodeGuard.objects.get(user=employee).wrong_entries == 1
 
     response = as_admin.post(DESK, {**desk, "code": code, "idempotency_key": key()})
@@ -769,9 +735,9 @@ def test_the_desk_order_sends_a_code_then_places_the_order_with_it(
     assert active(employee) == 20
 
 
-def test_a_wrong_desk_code_reserves_nothing_and_three_block(as_admin, desk, employee):
+def test_a_wrong_desk_code_reserves_nothing_and_three_block(as_admin, desk, employee, ledger_snapshot):
     shop.send_code(user=employee)
-    before = snapshot()
+    before = ledger_snapshot(skip=REMEMBERED_REFUSAL | COUNTED_CODE)
     for attempt in (1, 2):
         response = as_admin.post(DESK, {**desk, "code": "abcdef", "idempotency_key": key()})
         assert response.status_code == 400
@@ -783,14 +749,14 @@ def test_a_wrong_desk_code_reserves_nothing_and_three_block(as_admin, desk, empl
     response = as_admin.post(DESK, {**desk, "send_code": "1"})
     assert response.status_code == 400
     assert "blocked" in " ".join(response.context["form"].non_field_errors())
-    assert snapshot() == before
+    assert ledger_snapshot(skip=REMEMBERED_REFUSAL | COUNTED_CODE) == before
 
 
-def test_a_desk_order_over_the_balance_is_refused(as_admin, desk):
-    before = snapshot()
+def test_a_desk_order_over_the_balance_is_refused(as_admin, desk, ledger_snapshot):
+    before = ledger_snapshot()
     response = as_admin.post(DESK, {**desk, "quantity": "3", "code": "123456"})
     assert response.status_code == 400
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 # The catalog screens -------------------------------------------------------------------------
@@ -836,12 +802,12 @@ def test_an_administrator_creates_a_gift_with_a_picture_and_edits_it(as_admin, c
 
 
 @pytest.mark.parametrize("price", ["0", "-5", "abc", "1.234"])
-def test_a_gift_with_a_bad_price_is_refused(as_admin, catalog, price):
-    before = snapshot()
+def test_a_gift_with_a_bad_price_is_refused(as_admin, catalog, price, ledger_snapshot):
+    before = ledger_snapshot()
     response = as_admin.post(f"{GIFTS}new/", gift_data(catalog, price=price))
     assert response.context["form"].errors["price"]
     assert escape(response.context["form"].errors["price"][0]) in page(response)
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 def test_a_refused_gift_form_answers_400_like_every_other_form(as_admin, catalog):
@@ -853,11 +819,11 @@ def test_a_refused_gift_form_answers_400_like_every_other_form(as_admin, catalog
         assert response.status_code == 400, url
 
 
-def test_a_fractional_price_is_refused_in_a_whole_number_currency(as_admin, catalog, stars):
-    before = snapshot()
+def test_a_fractional_price_is_refused_in_a_whole_number_currency(as_admin, catalog, stars, ledger_snapshot):
+    before = ledger_snapshot()
     response = as_admin.post(f"{GIFTS}new/", gift_data(catalog, price="2.50", currency=stars.pk))
     assert response.context["form"].errors["price"] == ["Stars are whole numbers only."]
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 def test_deleting_a_gift_deletes_it_unless_it_was_ordered_then_it_is_deactivated(as_admin, catalog, orders):
@@ -900,10 +866,10 @@ ADMIN_SCREENS = [
 
 @pytest.mark.parametrize("role", ["employee", "manager"])
 def test_employees_and_managers_get_403_on_the_administrators_shop_screens(
-    client, orders, catalog, role, request, manager
+    client, orders, catalog, role, request, manager, ledger_snapshot
 ):
     client.force_login(request.getfixturevalue(role))
-    before = snapshot()
+    before = ledger_snapshot()
     for method, path in ADMIN_SCREENS:
         url = path(orders)
         if method == "GET":
@@ -911,7 +877,7 @@ def test_employees_and_managers_get_403_on_the_administrators_shop_screens(
         else:
             response = client.post(url, {**gift_data(catalog), "employee": orders["employee"].pk, "quantity": "1"})
         assert response.status_code == 403, (role, method, url)
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 def test_logged_out_visitors_are_sent_to_the_login_page(client, orders):
