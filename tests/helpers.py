@@ -4,7 +4,7 @@
 - moments in the company time zone: `local`, `day`;
 - the state of every ledger, shop and outbox table: `ledger_state` (the `ledger_snapshot` fixture);
 - balances: `active`;
-- responses: `message_texts`, `shown_errors`, `errors_by_field`, `table_records`, `count_queries`;
+- responses: `message_texts`, `page_text`, `shown_errors`, `errors_by_field`, `table_records`, `count_queries`;
 - the ledger's forms as the screens post them: `key`, `post_single`, `post_bulk`, `post_write_off`,
   `settings_data`, `step_rows`;
 - e-mails: `sent_code`;
@@ -91,6 +91,11 @@ def shown_errors(response) -> list[str]:
     for error in errors:
         assert escape(error) in page, f"error {error!r} is not shown"
     return errors
+
+
+def page_text(response) -> str:
+    """The page's text without tags and with collapsed spaces, for phrases that span elements."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def table_records(response) -> list:
