@@ -93,6 +93,12 @@ def employee(make_user, department):
     return make_user("employee@example.com", department=department, full_name="Erik Employee")
 
 
+@pytest.fixture
+def hr_admin(make_user):
+    """Like the demo administrator: staff, in the group Administrators, not a superuser."""
+    return make_user("hr@example.com", role="Administrators", is_staff=True, full_name="Hanna HR")
+
+
 # Logged-in test clients. All three are the one `client`: a test that needs two users logged in at once
 # makes a second `django.test.Client`.
 

@@ -5,6 +5,7 @@
 - the state of every ledger, shop and outbox table: `ledger_state` (the `ledger_snapshot` fixture);
 - balances: `active`;
 - responses: `message_texts`, `page_text`, `shown_errors`, `errors_by_field`, `table_records`, `count_queries`;
+- amounts as people type them, and how the loose ones are refused: `READ_AS`, `LOOSE`;
 - the ledger's forms as the screens post them: `key`, `post_single`, `post_bulk`, `post_write_off`,
   `settings_data`, `step_rows`;
 - e-mails: `sent_code`;
@@ -115,6 +116,60 @@ def errors_by_field(response) -> dict[str, list[str]]:
     """The form's errors by field; each must appear in the page."""
     shown_errors(response)
     return {name: list(messages) for name, messages in response.context["form"].errors.items()}
+
+
+# Amounts as people type them (rules.parse_amount; static/js/accrual.js reads them the same way) ----
+
+NOT_A_NUMBER = "Enter the amount in digits, for example 1250 or 1,250.50."
+UNCLEAR = (
+    "The separators are unclear: use a point for decimals and spaces or commas between groups of three digits, "
+    "for example 1 250.50 or 1,250.50."
+)
+NOT_POSITIVE = "Enter an amount greater than zero."
+READ_AS = {
+    "1000": "1000",
+    " 42 ": "42",
+    "0.5": "0.5",
+    ".5": "0.5",
+    "1 000": "1000",
+    "1\u00a0000": "1000",  # no-break space
+    "1\u202f000": "1000",  # narrow no-break space
+    "1 234 567.89": "1234567.89",
+    "1,000": "1000",
+    "12,345.50": "12345.50",
+    "1,234,567": "1234567",
+    "12,5": "12.5",
+    "12,50": "12.50",
+    "1234,5": "1234.5",
+    "0,01": "0.01",
+    "007": "7",
+    "-5": "-5",
+}
+LOOSE = {
+    "exponent": ("1e3", NOT_A_NUMBER),
+    "exponent capital": ("1E3", NOT_A_NUMBER),
+    "underscore": ("1_000", NOT_A_NUMBER),
+    "full-width digits": ("１０００", NOT_A_NUMBER),
+    "arabic-indic digits": ("١٠٠", NOT_A_NUMBER),
+    "NaN": ("NaN", NOT_A_NUMBER),
+    "Infinity": ("Infinity", NOT_A_NUMBER),
+    "-Infinity": ("-Infinity", NOT_A_NUMBER),
+    "hex": ("0x10", NOT_A_NUMBER),
+    "letters": ("abc", NOT_A_NUMBER),
+    "a currency sign": ("€100", NOT_A_NUMBER),
+    "a point only": (".", NOT_A_NUMBER),
+    "a trailing point": ("12.", UNCLEAR),
+    "comma then four digits": ("1,2345", UNCLEAR),
+    "comma then three digits after a zero": ("0,001", UNCLEAR),
+    "spaces and a decimal comma": ("1 234,5", UNCLEAR),
+    "points as thousands": ("1.234.567", UNCLEAR),
+    "points and a comma": ("1.234,56", UNCLEAR),
+    "groups of two": ("1,23,456", UNCLEAR),
+    "a group of four": ("1000 000", UNCLEAR),
+    "mixed separators": ("1 000,000", UNCLEAR),
+    "two decimal commas": ("1,2,3", UNCLEAR),
+    "a tab inside": ("1\t000", NOT_A_NUMBER),
+}
 
 
 # The ledger's forms ------------------------------------------------------------------------
