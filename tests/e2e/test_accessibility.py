@@ -12,13 +12,11 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from bonuses import services
-from bonuses.models import Currency
 from bonuses.shop import services as shop
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_admin_screens import Console, choose_in_tom_select
+from tests.e2e.conftest import choose_in_tom_select, save_screenshot
 from tests.e2e.test_layout import DESKTOP, LONG_NAME, PHONE, catalog, sticking_out  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE = Axe()
@@ -32,21 +30,9 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
+def console(console):
     console.expect_status(400, 403, 404)  # refused forms and the error pages are visited on purpose
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    page.emulate_media(reduced_motion="reduce")
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
+    return console
 
 
 @pytest.fixture
@@ -86,8 +72,7 @@ class Audit:
                 self.problems.append(f"{name} @ phone: wider than the screen: {element}")
         # A modal as it is seen: a full-page capture would cut its backdrop at the window's height.
         modal_open = self.page.locator(".modal.show").count() > 0
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"a11y-{name}-{self.width}.png", full_page=not modal_open)
+        save_screenshot(self.page, f"a11y-{name}-{self.width}", full_page=not modal_open)
 
     def visit(self, url: str, name: str, *, status: int = 200) -> None:
         response = self.page.goto(url)
@@ -156,8 +141,8 @@ def test_manager_pages(page, login, live_server, manager, employee, company, aud
     audit.assert_clean(6)
 
 
-def test_administrator_pages(page, login, live_server, administrator, employee, company, catalog, audit):  # noqa: F811
-    login(administrator)
+def test_administrator_pages(login, live_server, administrator, employee, company, catalog, currency, audit):  # noqa: F811
+    page = login(administrator)
     url = live_server.url
     audit.visit(f"{url}/bonuses/accrual/", "accrual")
     if audit.width == "phone":
@@ -196,7 +181,7 @@ def test_administrator_pages(page, login, live_server, administrator, employee, 
     expect(page.locator(".invalid-feedback").first).to_be_visible()
     audit("write-off-refused")
     audit.visit(f"{url}/bonuses/settings/", "settings")
-    audit.visit(f"{url}/bonuses/settings/currency/{Currency.objects.get(is_default=True).pk}/", "currency-settings")
+    audit.visit(f"{url}/bonuses/settings/currency/{currency.pk}/", "currency-settings")
     audit.visit(f"{url}/bonuses/orders/", "orders")
     audit.visit(f"{url}/bonuses/orders/new/", "gift-desk")
     page.get_by_role("button", name="Place order").click()

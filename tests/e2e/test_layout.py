@@ -9,35 +9,16 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from bonuses import services
-from bonuses.models import Currency
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift
 from giftshop.demo.catalog import gift_picture
-from tests.e2e.test_admin_screens import Console
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # A real German compound noun has no place to break; the rest of the name wraps between words.
 LONG_NAME = "Edelstahlthermoskannenreinigungsbürstenset with travel pouch, spare brushes and a very long name"
-
-
-@pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    page.emulate_media(reduced_motion="reduce")
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
 
 
 @pytest.fixture
