@@ -485,9 +485,13 @@ def test_the_daily_run_posts_what_the_balance_foresaw(bonuses, make_user, admini
 
     result = services.settle(at=moment)
 
-    # Every 30-point lot activates; a 7-point lot expires unless a burn-out emptied it first.
-    assert result.counts[Entry.Kind.ACTIVATED] == 12
-    assert 6 <= result.counts[Entry.Kind.EXPIRED] < 12 and result.counts[Entry.Kind.BURNED] > 0
+    # Every 30-point lot activates (12). Every 7-point lot expires (from 00:00 of 2 to 7 February) unless a
+    # burn-out emptied it first: in Stars the first step burns each account once (6), a month after its streak
+    # began (from 00:00 of 6 February, or of 21 February after the reservation of 20 January), taking the
+    # first-expiring lot first, so person 5's lot (expiring from 7 February) burns instead: 6 + 5 expire.
+    assert result.counts == {Entry.Kind.ACTIVATED: 12, Entry.Kind.EXPIRED: 6 + 5, Entry.Kind.BURNED: 6}
+    burned_on = Entry.objects.filter(kind=Entry.Kind.BURNED).order_by("user_id").values_list("at", flat=True)
+    assert list(burned_on) == [local(2, 6, 0) if n % 3 != 1 else local(2, 21, 0) for n in range(6)]
     for account in Account.objects.filter(user__in=people):
         expected = foreseen[(account.user_id, account.currency_id)]
         assert selectors.ledger_problems(account) == [], account

@@ -7,7 +7,18 @@ nothing; each form carries a fresh idempotency key each time it is shown.
 import pytest
 
 from bonuses.models import Entry
-from tests.helpers import WRITE_OFF, active, post_bulk, post_single, post_write_off, shown_errors, single_url
+from tests.helpers import (
+    NOT_A_NUMBER,
+    NOT_POSITIVE,
+    WRITE_OFF,
+    active,
+    errors_by_field,
+    post_bulk,
+    post_single,
+    post_write_off,
+    shown_errors,
+    single_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,26 +30,25 @@ SCREENS = {
 
 
 BAD_AMOUNTS = {
-    "zero": "0",
-    "zero with decimals": "0.00",
-    "negative": "-5",
-    "non-numeric": "abc",
-    "empty": "",
-    "three decimal places": "1.234",
-    "not finite": "NaN",
+    "zero": ("0", NOT_POSITIVE),
+    "zero with decimals": ("0.00", NOT_POSITIVE),
+    "negative": ("-5", NOT_POSITIVE),
+    "non-numeric": ("abc", NOT_A_NUMBER),
+    "empty": ("", "This field is required."),
+    "three decimal places": ("1.234", "Use at most two decimal places."),
+    "not finite": ("NaN", NOT_A_NUMBER),
 }
 
 
 @pytest.mark.parametrize("screen", SCREENS)
-@pytest.mark.parametrize("amount", BAD_AMOUNTS.values(), ids=BAD_AMOUNTS.keys())
+@pytest.mark.parametrize(("amount", "message"), BAD_AMOUNTS.values(), ids=BAD_AMOUNTS.keys())
 def test_a_bad_amount_is_refused_next_to_the_field_and_nothing_changes(
-    as_admin, funded, bonuses, screen, amount, ledger_snapshot
+    as_admin, funded, bonuses, screen, amount, message, ledger_snapshot
 ):
     before = ledger_snapshot()
     response = SCREENS[screen](as_admin, funded, bonuses, amount=amount)
     assert response.status_code == 400
-    assert response.context["form"].errors.get("amount"), response.context["form"].errors
-    assert shown_errors(response)
+    assert errors_by_field(response) == {"amount": [message]}  # each shown next to its field
     assert ledger_snapshot() == before
     assert active(funded) == 100
 
@@ -48,7 +58,7 @@ def test_a_fraction_is_refused_where_the_currency_needs_whole_numbers(as_admin, 
     before = ledger_snapshot()
     response = SCREENS[screen](as_admin, funded, whole, amount="10.5")
     assert response.status_code == 400
-    assert any("whole" in error for error in shown_errors(response)), response.context["form"].errors
+    assert shown_errors(response) == ["Bonuses are whole numbers only."], response.context["form"].errors
     assert ledger_snapshot() == before
     # A whole amount written with decimals is fine.
     response = SCREENS[screen](as_admin, funded, whole, amount="10.00")
@@ -61,8 +71,7 @@ def test_a_comment_over_1000_characters_is_refused(as_admin, funded, bonuses, sc
     before = ledger_snapshot()
     response = SCREENS[screen](as_admin, funded, bonuses, amount="10", comment="x" * 1001)
     assert response.status_code == 400
-    assert response.context["form"].errors.get("comment")
-    assert shown_errors(response)
+    assert errors_by_field(response) == {"comment": ["Ensure this value has at most 1000 characters (it has 1001)."]}
     assert ledger_snapshot() == before
     # Exactly 1,000 characters are accepted.
     response = SCREENS[screen](as_admin, funded, bonuses, amount="10", comment="y" * 1000)

@@ -71,9 +71,15 @@ def test_my_balance_shows_the_figures_expiries_activations_and_only_my_history(
     assert f"50.00 Bonuses become active on {activation.day} {activation:%B %Y}" in shown
 
     history = [row.record for row in response.context["table"].page.object_list]
-    assert history and all(entry.user_id == employee.pk for entry in history)
+    assert len(history) == 12 and all(entry.user_id == employee.pk for entry in history)
     kinds = {entry.kind for entry in history}
-    assert {Entry.Kind.ORDER_RESERVED, Entry.Kind.ORDER_SPENT, Entry.Kind.EXPIRED, Entry.Kind.MANUAL_WRITE_OFF} <= kinds
+    assert kinds == {
+        Entry.Kind.MANUAL_ACCRUAL,
+        Entry.Kind.ORDER_RESERVED,
+        Entry.Kind.ORDER_SPENT,
+        Entry.Kind.EXPIRED,
+        Entry.Kind.MANUAL_WRITE_OFF,
+    }
     assert "Annual bonus" in shown and "Correction" in shown
     assert "Secret bonus for Clara" not in shown and colleague.full_name not in shown
     # Each order step names its order (reserved and spent for the hoodie, reserved for the mugs).

@@ -150,7 +150,7 @@ def test_log_page_costs_the_same_queries_for_10_and_50_entries(
     post_history(12)
     response = as_admin.get(LOG)
     assert len(response.context["table"].page.object_list) == 50
-    assert {row.record.kind for row in response.context["table"].page.object_list} >= {
+    assert {row.record.kind for row in response.context["table"].page.object_list} == {
         "manual_accrual",
         "manager_accrual",
         "order_reserved",
