@@ -88,7 +88,7 @@ def test_the_modal_posts_the_currency_it_shows(as_admin, employee, stars):
 # The recipients of a bulk accrual -----------------------------------------------------------
 
 
-# An unknown id is well formed: the service refuses it with its message (test_views.py).
+# An unknown id is well formed: the service refuses it with its message (tests/bonuses/views/test_accrual.py).
 MALFORMED = {**{k: v for k, v in FORGED.items() if k != "unknown"}, "one bad part": "1,,2,x", "semicolons": "1;2"}
 MALFORMED.update({"fraction": "1.5", "zero": "0"})
 

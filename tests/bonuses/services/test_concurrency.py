@@ -1,7 +1,7 @@
 """The ledger under real concurrency: threads with their own connections, released together by a barrier.
 
 Only PostgreSQL has row locks (`select_for_update` does nothing on SQLite), so these run there only:
-`scripts/with-postgres .venv/bin/python -m pytest tests/bonuses/test_concurrency.py`.
+`scripts/with-postgres .venv/bin/python -m pytest tests/bonuses/services/test_concurrency.py`.
 """
 
 from collections import Counter
