@@ -8,6 +8,7 @@
 - amounts as people type them, and how the loose ones are refused: `READ_AS`, `LOOSE`;
 - the ledger's forms as the screens post them: `key`, `post_single`, `post_bulk`, `post_write_off`,
   `settings_data`, `step_rows`;
+- the headers of the exports: `ACCRUAL_HEADER`, `LOG_HEADER`;
 - e-mails: `sent_code`;
 - concurrency (PostgreSQL's row locks): `race`, `kinds`, `new_employees`.
 """
@@ -170,6 +171,35 @@ LOOSE = {
     "two decimal commas": ("1,2,3", UNCLEAR),
     "a tab inside": ("1\t000", NOT_A_NUMBER),
 }
+
+
+# The headers of the Excel exports ----------------------------------------------------------
+
+ACCRUAL_HEADER = [
+    "Full name",
+    "E-mail",
+    "Employee number",
+    "Position",
+    "City",
+    "Department",
+    "Tags",
+    "Hire date",
+    "Balance",
+]
+LOG_HEADER = [
+    "Time",
+    "Employee",
+    "E-mail",
+    "Department",
+    "Event type",
+    "Currency",
+    "Amount",
+    "Active balance after",
+    "Comment",
+    "Actor",
+    "Batch",
+    "Order",
+]
 
 
 # The ledger's forms ------------------------------------------------------------------------

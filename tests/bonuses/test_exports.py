@@ -16,37 +16,12 @@ from openpyxl import load_workbook
 
 from bonuses import services
 from bonuses.models import Account, Currency, Entry
-from tests.helpers import ACCRUAL_LIST, LOG, local
+from tests.helpers import ACCRUAL_HEADER, ACCRUAL_LIST, LOG, LOG_HEADER, local
 from users.models import City, Department, Position, Tag, User
 
 pytestmark = pytest.mark.django_db
 
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
-ACCRUAL_HEADER = [
-    "Full name",
-    "E-mail",
-    "Employee number",
-    "Position",
-    "City",
-    "Department",
-    "Tags",
-    "Hire date",
-    "Balance",
-]
-LOG_HEADER = [
-    "Time",
-    "Employee",
-    "E-mail",
-    "Department",
-    "Event type",
-    "Currency",
-    "Amount",
-    "Active balance after",
-    "Comment",
-    "Actor",
-    "Batch",
-    "Order",
-]
 
 
 def download(client, url: str):

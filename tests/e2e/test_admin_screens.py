@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from bonuses import selectors, services
 from bonuses.models import Batch, Entry
 from tests.e2e.conftest import choose_in_tom_select, row_of, save_screenshot
+from tests.helpers import ACCRUAL_HEADER
 from users.models import City, Department, Position, Tag
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
@@ -247,17 +248,7 @@ def test_exports_hold_exactly_the_filtered_rows(
     download.save_as(path)
     sheet = load_workbook(path).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert rows[0][:9] == (
-        "Full name",
-        "E-mail",
-        "Employee number",
-        "Position",
-        "City",
-        "Department",
-        "Tags",
-        "Hire date",
-        "Balance",
-    )
+    assert rows[0][:9] == tuple(ACCRUAL_HEADER)
     assert rows[1:] == [
         ("'=Sara Seller", colleague.email, None, None, None, "Sales", None, None, 30),  # no tags: an empty cell
         ("Erik Employee", employee.email, None, "Engineer", "Oslo", "Sales", "mentor", None, 100),
