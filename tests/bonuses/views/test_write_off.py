@@ -36,7 +36,7 @@ def test_write_off_of_more_than_the_active_balance_is_refused(
     assert response.status_code == 400
     errors = response.context["form"].errors["amount"]
     assert errors == ["Only 100.00 points are available; 100.01 were asked for."]
-    assert shown_errors(response)
+    assert shown_errors(response) == ["Only 100.00 points are available; 100.01 were asked for."]
     assert 'data-available="100.00"' in response.content.decode()  # the form shows what is available
     assert ledger_snapshot(skip=REMEMBERED_REFUSAL) == before
     assert active(funded) == 100
@@ -46,7 +46,7 @@ def test_write_off_with_no_points_at_all_is_refused(as_admin, employee, bonuses,
     before = ledger_snapshot(skip=REMEMBERED_REFUSAL)
     response = post_write_off(as_admin, employee, bonuses, amount="1")
     assert response.status_code == 400
-    assert shown_errors(response)
+    assert shown_errors(response) == ["Erik Employee has no Bonuses."]
     assert ledger_snapshot(skip=REMEMBERED_REFUSAL) == before
 
 
@@ -64,7 +64,7 @@ def test_write_off_for_an_unknown_employee_is_refused(as_admin, bonuses):
     response = post_write_off(as_admin, 999_999, bonuses)
     assert response.status_code == 400
     assert response.context["form"].errors["employee"] == ["Choose an active employee from the list."]
-    assert shown_errors(response)
+    assert shown_errors(response) == ["Choose an active employee from the list."]
 
 
 def test_write_off_from_an_inactive_employee_is_refused(as_admin, former, bonuses, ledger_snapshot):
