@@ -15,12 +15,12 @@ and expiries where no burn-out is due: the same entries (kind, amount, lot, mome
 account's latest entry, active balance after), allocations, lots and figures. The tests that
 prove they agree:
 
-- tests/bonuses/test_settlement.py::test_the_set_based_sql_posts_what_the_planner_posts settles
+- tests/bonuses/services/test_settlement.py::test_the_set_based_sql_posts_what_the_planner_posts settles
   the same random accounts both ways and compares entries, allocations, lots and figures;
-- tests/bonuses/test_services.py::test_the_daily_run_posts_what_the_balance_foresaw compares the
+- tests/bonuses/services/test_services.py::test_the_daily_run_posts_what_the_balance_foresaw compares the
   daily run (both implementations, one currency burning out) with selectors.balance, which
   replays the planner;
-- tests/bonuses/test_stateful.py compares both, after every step, with a reference model of its own.
+- tests/bonuses/services/test_stateful.py compares both, after every step, with a reference model of its own.
 
 Every operation settles its locked account first (and again after points went back into lots), a
 bulk accrual its listed accounts, and `settle` (the daily run) whole ranges of ids, BATCH_SIZE

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from bonuses import services
 from bonuses.models import Currency
 from giftshop.outbox.models import OutgoingEmail
-from tests.bonuses.conftest import day, local
+from tests.helpers import day, local
 from users.models import User
 
 pytestmark = pytest.mark.django_db

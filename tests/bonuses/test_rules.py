@@ -1,4 +1,5 @@
-"""The pure rules (bonuses/rules.py and bonuses/planner.py), without the database."""
+"""The pure rules (bonuses/rules.py), without the database: day boundaries, periods, the timing of a lot,
+amounts as people type them, comments and burn-out steps (the planner: test_planner.py)."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -6,8 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from bonuses import planner, rules
-from bonuses.exceptions import CommentTooLong, InvalidAmount
+from bonuses import rules
+from bonuses.exceptions import AmountAboveMaximum, CommentTooLong, InvalidAmount, InvalidDates
+from tests.helpers import LOOSE, READ_AS
 
 BERLIN = "Europe/Berlin"
 
@@ -63,7 +65,146 @@ def test_a_day_beyond_the_calendar_is_none():
     assert rules.day_after(date(2026, 1, 1), 5) == date(2026, 1, 6)
 
 
+# The timing of a lot ------------------------------------------------------------------------------
+
+
+def currency(**settings):
+    """The settings `rules.lot_timing` reads of a currency: none by default."""
+    fields = {"name": "Bonuses", "activation_delay_days": 0, "burn_policy": "never", "lifetime_value": None}
+    return SimpleNamespace(**{**fields, "lifetime_unit": "days", **settings})
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return rules.start_of_day(date(2026, month, day)) + timedelta(hours=hour, minutes=minute)
+
+
+def test_an_activation_date_means_active_from_its_00_00():
+    timing = rules.lot_timing(at=at(3, 3, 15), currency=currency(), activates_on=date(2026, 3, 15))
+    assert timing == (rules.start_of_day(date(2026, 3, 15)), None)
+    # Today, or no date and no delay: active at once.
+    assert rules.lot_timing(at=at(3, 3, 15), currency=currency(), activates_on=date(2026, 3, 3)) == (None, None)
+    assert rules.lot_timing(at=at(3, 3, 15), currency=currency()) == (None, None)
+
+
+def test_an_activation_delay_counts_calendar_days_from_the_day_of_crediting():
+    """Credited at 23:30 with a delay of 2 days: active from 00:00 two days later, not 48 hours later."""
+    activates_at, expires_at = rules.lot_timing(at=at(3, 3, 23, 30), currency=currency(activation_delay_days=2))
+    assert (activates_at, expires_at) == (rules.start_of_day(date(2026, 3, 5)), None)
+    # An activation date given with the accrual wins over the currency's delay.
+    timing = rules.lot_timing(
+        at=at(3, 3, 9), currency=currency(activation_delay_days=2), activates_on=date(2026, 3, 10)
+    )
+    assert timing == (rules.start_of_day(date(2026, 3, 10)), None)
+
+
+def test_a_lifetime_of_n_days_is_usable_through_day_d_plus_n():
+    _activates_at, expires_at = rules.lot_timing(at=at(3, 1, 8), currency=currency(), lifetime_days=3)
+    assert expires_at == rules.start_of_day(date(2026, 3, 5))  # expired from 00:00 of D+N+1
+    assert rules.last_usable_day(expires_at) == date(2026, 3, 4)  # usable through D+N
+
+
+def test_an_expiry_date_is_usable_through_its_last_second_and_may_be_today():
+    _activates_at, expires_at = rules.lot_timing(at=at(3, 1, 8), currency=currency(), expires_on=date(2026, 3, 10))
+    assert expires_at == rules.start_of_day(date(2026, 3, 11))
+    _activates_at, today = rules.lot_timing(at=at(3, 1, 23, 59), currency=currency(), expires_on=date(2026, 3, 1))
+    assert today == rules.start_of_day(date(2026, 3, 2))
+
+
+@pytest.mark.parametrize(
+    ("crediting", "value", "unit", "last_day"),
+    [
+        (date(2026, 1, 31), 1, "months", date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, "months", date(2028, 2, 29)),
+        (date(2026, 8, 31), 1, "months", date(2026, 9, 30)),
+        (date(2028, 2, 29), 1, "years", date(2029, 2, 28)),
+        (date(2026, 12, 31), 30, "days", date(2027, 1, 30)),
+    ],
+)
+def test_a_lifetime_from_the_date_of_crediting_ends_on_the_same_day_of_a_later_month(crediting, value, unit, last_day):
+    policy = currency(burn_policy="from_crediting", lifetime_value=value, lifetime_unit=unit)
+    _activates_at, expires_at = rules.lot_timing(at=rules.start_of_day(crediting), currency=policy)
+    assert rules.last_usable_day(expires_at) == last_day
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"expires_on": date(2026, 2, 28)}, "The expiry date is in the past."),
+        ({"expires_on": date(2026, 3, 20), "lifetime_days": 5}, "Give either an expiry date or a lifetime, not both."),
+        (
+            {"activates_on": date(2026, 3, 10), "expires_on": date(2026, 3, 9)},
+            "The points would expire before they activate.",
+        ),
+        ({"activates_on": date(2026, 3, 10), "lifetime_days": 8}, "The points would expire before they activate."),
+    ],
+)
+def test_dates_that_contradict_each_other_are_refused(options, message):
+    with pytest.raises(InvalidDates) as refused:
+        rules.lot_timing(at=at(3, 1, 12), currency=currency(), **options)
+    assert refused.value.message == message
+
+
+def test_points_that_activate_on_their_last_usable_day_are_accepted():
+    timing = rules.lot_timing(at=at(3, 1, 12), currency=currency(), activates_on=date(2026, 3, 9), lifetime_days=8)
+    assert timing == (rules.start_of_day(date(2026, 3, 9)), rules.start_of_day(date(2026, 3, 10)))
+
+
 # Amounts and comments ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "value"), READ_AS.items())
+def test_an_amount_is_read_as_a_person_types_it(text, value):
+    assert rules.parse_amount(text) == Decimal(value)
+
+
+@pytest.mark.parametrize(("text", "message"), LOOSE.values(), ids=LOOSE.keys())
+def test_loose_numbers_are_refused_with_a_clear_message(text, message):
+    with pytest.raises(InvalidAmount) as refused:
+        rules.parse_amount(text)
+    assert refused.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("amount", "value"),
+    [
+        (Decimal("0.01"), Decimal("0.01")),
+        (5, Decimal("5.00")),
+        (0.1, Decimal("0.10")),  # a float as written, not as stored in binary
+        ("1,250.5", Decimal("1250.50")),
+        ("10,000,000", rules.MAX_OPERATION),
+    ],
+)
+def test_an_amount_comes_back_with_two_places(amount, value):
+    cleaned = rules.clean_amount(amount, None)
+    assert (cleaned, str(cleaned)) == (value, f"{value:.2f}")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (True, "Enter the amount in digits, for example 1250 or 1,250.50."),
+        (float("nan"), "Enter the amount in digits, for example 1250 or 1,250.50."),
+        (Decimal("-Infinity"), "Enter the amount in digits, for example 1250 or 1,250.50."),
+        (0, "Enter an amount greater than zero."),
+        ("-0.01", "Enter an amount greater than zero."),
+        ("1.001", "Use at most two decimal places."),
+        ("10000000.01", "The amount is more than 10,000,000, the maximum for one operation."),
+    ],
+)
+def test_an_amount_that_is_no_positive_number_of_cents_within_the_maximum_is_refused(amount, message):
+    with pytest.raises(InvalidAmount) as refused:
+        rules.clean_amount(amount, None)
+    assert refused.value.message == message
+
+
+def test_a_whole_number_currency_refuses_cents_and_a_larger_maximum_may_be_given():
+    stars = SimpleNamespace(name="Stars", whole_numbers=True)
+    assert rules.clean_amount("12.00", stars) == Decimal("12.00")
+    with pytest.raises(InvalidAmount, match="^Stars are whole numbers only.$"):
+        rules.clean_amount("12.50", stars)
+    assert rules.clean_amount(rules.MAX_BALANCE, None, maximum=rules.MAX_BALANCE) == rules.MAX_BALANCE
+    with pytest.raises(AmountAboveMaximum, match="1,000,000,000"):
+        rules.clean_amount(rules.MAX_BALANCE + Decimal("0.01"), None, maximum=rules.MAX_BALANCE)
 
 
 def test_a_comment_too_long_is_its_own_error():
@@ -97,98 +238,3 @@ def test_a_burn_step_is_due_from_00_00_after_its_period():
     account.burned_steps = 2  # every step burned
     assert not rules.burn_step_due(account, steps, due + timedelta(days=400))
     assert not rules.burn_step_due(SimpleNamespace(streak_started_at=None, burned_steps=0), steps, due)
-
-
-# First-expiring-first ---------------------------------------------------------------------------
-
-
-def moment(day: int, hour: int = 0) -> datetime:
-    return rules.start_of_day(date(2026, 3, day)) + timedelta(hours=hour)
-
-
-def lot(pk, remaining, *, accrued=1, expires=None, activated=True, activates=None, account_id=1):
-    return planner.LotState(
-        pk=pk,
-        account_id=account_id,
-        remaining=Decimal(remaining),
-        is_activated=activated,
-        activates_at=None if activates is None else moment(activates),
-        expires_at=None if expires is None else moment(expires),
-        accrued_at=moment(accrued, 9),
-    )
-
-
-def test_take_fefo_takes_the_first_expiring_lots_first_and_those_without_expiry_last():
-    lots = [
-        lot(1, "10", accrued=1),  # no expiry: last
-        lot(2, "10", accrued=2, expires=20),
-        lot(3, "10", accrued=3, expires=10),  # expires first
-        lot(4, "10", accrued=1, expires=20),  # same expiry as lot 2, accrued earlier: before it
-        lot(5, "10", accrued=1, expires=5),  # expired by then
-        lot(6, "10", accrued=1, activated=False, activates=9),  # not active
-    ]
-    taken = planner.take_fefo(lots, Decimal("35"), moment(6))
-    assert [(taken_lot.pk, part) for taken_lot, part in taken] == [
-        (3, Decimal("-10")),
-        (4, Decimal("-10")),
-        (2, Decimal("-10")),
-        (1, Decimal("-5")),
-    ]
-    assert [one.remaining for one in lots] == [Decimal("5"), 0, 0, 0, Decimal("10"), Decimal("10")]
-
-
-def test_take_fefo_never_takes_more_than_is_spendable():
-    with pytest.raises(AssertionError):
-        planner.take_fefo([lot(1, "10", expires=5)], Decimal("1"), moment(5))
-
-
-def test_ties_in_expiry_and_accrual_go_to_the_oldest_lot():
-    lots = [lot(8, "1", expires=9), lot(7, "1", expires=9)]
-    assert [one.pk for one in planner.spendable_lots(lots, moment(1))] == [7, 8]
-
-
-# The settlement plan -----------------------------------------------------------------------------
-
-
-def account(active="0", non_activated="0", *, latest=None, streak=None, burned=0):
-    return SimpleNamespace(
-        active=Decimal(active),
-        non_activated=Decimal(non_activated),
-        expired=Decimal("0"),
-        burned_steps=burned,
-        streak_started_at=streak,
-        last_entry_at=latest,
-    )
-
-
-def test_the_plan_activates_before_it_expires_at_the_same_moment():
-    mine = account(active="4", non_activated="10", latest=moment(1, 12))
-    lots = [lot(1, "4", expires=5), lot(2, "10", activated=False, activates=5, expires=8)]
-    events = planner.plan_settlement(mine, lots, moment(6), None)
-    assert [(e.kind, e.at, e.amount, e.balance_after) for e in events] == [
-        ("activated", moment(5), Decimal("10"), Decimal("14")),
-        ("expired", moment(5), Decimal("-4"), Decimal("10")),
-    ]
-    assert events[1].allocations == [(lots[0], Decimal("-4"))]
-    assert (mine.active, mine.non_activated, mine.expired) == (Decimal("10"), Decimal("0"), Decimal("4"))
-    assert (lots[0].remaining, lots[1].is_activated) == (0, True)
-    assert planner.plan_settlement(mine, lots, moment(6), None) == []  # nothing is due twice
-
-
-def test_an_event_due_before_the_latest_entry_is_dated_at_it():
-    mine = account(active="3", latest=moment(7, 10))
-    events = planner.plan_settlement(mine, [lot(1, "3", expires=5)], moment(8), None)
-    assert [(e.kind, e.at) for e in events] == [("expired", moment(7, 10))]
-
-
-def test_a_burn_out_takes_its_share_of_the_active_balance_first_expiring_first():
-    steps = [{"period": 2, "unit": "days", "percent": "50"}, {"period": 5, "unit": "days", "percent": "100"}]
-    mine = account(active="30", streak=moment(1, 9))
-    lots = [lot(1, "20"), lot(2, "10", expires=9)]
-    events = planner.plan_settlement(mine, lots, moment(4), steps)
-    # Two full days after the 1st (the 2nd and the 3rd): due from 00:00 of the 4th.
-    assert [(e.kind, e.at, e.amount, e.balance_after) for e in events] == [
-        ("burned", moment(4), Decimal("-15"), Decimal("15"))
-    ]
-    assert [(one.pk, part) for one, part in events[0].allocations] == [(2, Decimal("-10")), (1, Decimal("-5"))]
-    assert (mine.burned_steps, mine.expired) == (1, Decimal("15"))

@@ -7,42 +7,23 @@ import re
 from io import BytesIO
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from bonuses import services
 from bonuses.exceptions import InactiveEmployee
-from bonuses.models import Batch, Currency, Entry
+from bonuses.models import Batch, Entry
 from bonuses.shop import services as shop
 from bonuses.shop.exceptions import OrderError
 from bonuses.shop.models import Category, Gift, Order
 from giftshop.templatetags.points import points
-from tests.bonuses.conftest import local
-from tests.bonuses.test_views import post_bulk, post_single, post_write_off
+from tests.helpers import ACCRUAL_LIST, LOG, local, message_texts, post_bulk, post_single, post_write_off
 
 pytestmark = pytest.mark.django_db
 
-ACCRUAL_LIST = "/bonuses/accrual/"
-LOG = "/bonuses/log/"
 ORDERS = "/bonuses/orders/"
 PERIOD_ERROR = "The end of the period is before its start."
-
-
-@pytest.fixture
-def stars(db) -> Currency:
-    return Currency.objects.create(name="Stars", whole_numbers=True)
-
-
-@pytest.fixture
-def as_admin(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(m.message) for m in get_messages(response.wsgi_request)]
 
 
 def amounts(html: str) -> list[str]:
@@ -121,7 +102,7 @@ def test_shop_prices_order_pages_and_orders_show_whole_numbers_without_places(cl
     key = confirming.context["form"]["idempotency_key"].value()  # the confirmation posts it back
     response = client.post(f"/shop/gifts/{mug.pk}/order/", {"quantity": "1", "confirmed": "1", "idempotency_key": key})
     order = Order.objects.get()
-    assert messages_of(response) == [f"Order {order.number} is placed: 1,000 Stars are reserved."]
+    assert message_texts(response) == [f"Order {order.number} is placed: 1,000 Stars are reserved."]
     mine = client.get("/shop/orders/").content.decode()
     assert "1,000 Stars" in mine and "1,000.00" not in mine
 
@@ -141,9 +122,9 @@ def test_the_write_off_form_shows_the_available_whole_number_balance(as_admin, r
 
 def test_the_accrual_message_writes_amounts_like_the_table(as_admin, rich, bonuses, stars):
     response = post_single(as_admin, rich, stars, amount="3000")
-    assert messages_of(response) == [f"3,000 Stars added to {rich.full_name}. New balance: 4,200."]
+    assert message_texts(response) == [f"3,000 Stars added to {rich.full_name}. New balance: 4,200."]
     response = post_single(as_admin, rich, bonuses, amount="1000")
-    assert messages_of(response)[1:] == [f"1,000.00 Bonuses added to {rich.full_name}. New balance: 2,234.50."]
+    assert message_texts(response)[1:] == [f"1,000.00 Bonuses added to {rich.full_name}. New balance: 2,234.50."]
 
 
 def test_the_bulk_message_writes_amounts_like_the_table_and_counts_in_the_singular_too(
@@ -151,18 +132,18 @@ def test_the_bulk_message_writes_amounts_like_the_table_and_counts_in_the_singul
 ):
     other = make_user(full_name="Other")
     response = post_bulk(as_admin, [rich, other], stars, amount="1500")
-    assert "2 employees received 1,500 Stars each, 3,000 in all." in messages_of(response)[0]
+    assert "2 employees received 1,500 Stars each, 3,000 in all." in message_texts(response)[0]
     response = post_bulk(as_admin, [other], stars, amount="1500")
-    _first, message = messages_of(response)
+    _first, message = message_texts(response)
     assert "1 employee received 1,500 Stars, 1,500 in all." in message
     assert f'?batch={Batch.objects.latest("pk").pk}"' in message
 
 
 def test_the_write_off_message_writes_amounts_like_the_table(as_admin, rich, bonuses, stars):
     response = post_write_off(as_admin, rich, stars, amount="1100")
-    assert messages_of(response) == [f"1,100 Stars written off from {rich.full_name}. New balance: 100."]
+    assert message_texts(response) == [f"1,100 Stars written off from {rich.full_name}. New balance: 100."]
     response = post_write_off(as_admin, rich, bonuses, amount="1000")
-    assert messages_of(response)[1:] == [f"1,000.00 Bonuses written off from {rich.full_name}. New balance: 234.50."]
+    assert message_texts(response)[1:] == [f"1,000.00 Bonuses written off from {rich.full_name}. New balance: 234.50."]
 
 
 # Exports: '#,##0' for a whole-number currency, '#,##0.00' otherwise, row by row -------------------

@@ -8,22 +8,14 @@ it and fail on any violation of it)."""
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from bonuses import services
-from bonuses.models import Currency
 from bonuses.shop import services as shop
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_admin_screens import Console, choose_in_tom_select
-from tests.e2e.test_layout import DESKTOP, LONG_NAME, PHONE, catalog, sticking_out  # noqa: F401 (a fixture)
+from tests.e2e.conftest import VIEWPORTS, Audit, choose_in_tom_select
+from tests.e2e.test_layout import LONG_NAME, catalog  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE = Axe()
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
-VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
 
 @pytest.fixture(scope="session")
@@ -32,21 +24,9 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
+def console(console):
     console.expect_status(400, 403, 404)  # refused forms and the error pages are visited on purpose
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    page.emulate_media(reduced_motion="reduce")
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
+    return console
 
 
 @pytest.fixture
@@ -60,43 +40,6 @@ def company(administrator, manager, employee, department, make_user, currency, c
     mugs = shop.complete_order(shop.place_order(user=employee, gift=catalog["mug"], quantity=2), actor=administrator)
     shop.return_order(mugs, quantity=1, actor=administrator)
     return {"colleague": colleague}
-
-
-class Audit:
-    """Runs axe on each state of a page and collects every violation, so that one failure lists them all."""
-
-    def __init__(self, page, width: str):
-        self.page, self.width = page, width
-        self.problems: list[str] = []
-        self.audited = 0
-
-    def __call__(self, name: str) -> None:
-        self.audited += 1
-        result = AXE.run(self.page, options=AXE_OPTIONS)
-        for violation in result.response["violations"]:
-            self.problems.append(
-                f"{name} @ {self.width}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
-                + "\n".join(
-                    f"    {' > '.join(map(str, node['target']))}: {node['failureSummary'].replace(chr(10), ' ')}"
-                    for node in violation["nodes"]
-                )
-            )
-        if self.width == "phone":
-            for element in sticking_out(self.page):
-                self.problems.append(f"{name} @ phone: wider than the screen: {element}")
-        # A modal as it is seen: a full-page capture would cut its backdrop at the window's height.
-        modal_open = self.page.locator(".modal.show").count() > 0
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"a11y-{name}-{self.width}.png", full_page=not modal_open)
-
-    def visit(self, url: str, name: str, *, status: int = 200) -> None:
-        response = self.page.goto(url)
-        assert response.status == status, (url, response.status)
-        self(name)
-
-    def assert_clean(self, expected: int) -> None:
-        assert self.audited == expected, f"{self.audited} states audited, {expected} expected"
-        assert not self.problems, f"{len(self.problems)} accessibility problems:\n" + "\n".join(self.problems)
 
 
 @pytest.fixture(params=VIEWPORTS)
@@ -156,8 +99,8 @@ def test_manager_pages(page, login, live_server, manager, employee, company, aud
     audit.assert_clean(6)
 
 
-def test_administrator_pages(page, login, live_server, administrator, employee, company, catalog, audit):  # noqa: F811
-    login(administrator)
+def test_administrator_pages(login, live_server, administrator, employee, company, catalog, currency, audit):  # noqa: F811
+    page = login(administrator)
     url = live_server.url
     audit.visit(f"{url}/bonuses/accrual/", "accrual")
     if audit.width == "phone":
@@ -196,7 +139,7 @@ def test_administrator_pages(page, login, live_server, administrator, employee, 
     expect(page.locator(".invalid-feedback").first).to_be_visible()
     audit("write-off-refused")
     audit.visit(f"{url}/bonuses/settings/", "settings")
-    audit.visit(f"{url}/bonuses/settings/currency/{Currency.objects.get(is_default=True).pk}/", "currency-settings")
+    audit.visit(f"{url}/bonuses/settings/currency/{currency.pk}/", "currency-settings")
     audit.visit(f"{url}/bonuses/orders/", "orders")
     audit.visit(f"{url}/bonuses/orders/new/", "gift-desk")
     page.get_by_role("button", name="Place order").click()

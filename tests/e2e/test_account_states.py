@@ -12,29 +12,17 @@ from playwright.sync_api import expect
 from bonuses import services
 from bonuses.models import Account, AccountStateChange, Currency
 from bonuses.shop.models import Category, Gift
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_accessibility import Audit
-from tests.e2e.test_admin_screens import Console
-from tests.e2e.test_layout import DESKTOP, PHONE, sticking_out
+from tests.e2e.conftest import VIEWPORTS, Audit, Console, log_in, save_screenshot, sticking_out
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
-VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 REASON = "Audit of the March orders"
 
 
 @pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
+def console(console):
     console.expect_status(400)  # a refused form is sent on purpose
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    page.emulate_media(reduced_motion="reduce")
+    return console
 
 
 @pytest.fixture(params=VIEWPORTS)
@@ -44,30 +32,11 @@ def width(request, page):
 
 
 @pytest.fixture
-def bonuses(db):
-    return Currency.objects.get(is_default=True)
-
-
-@pytest.fixture
-def funded(employee, administrator, bonuses):
+def funded(employee, administrator, currency):
     """The employee with 300 Bonuses, and a mug in the shop they could buy."""
     services.accrue(user=employee, amount=300, actor=administrator, comment="Welcome")
-    Gift.objects.create(name="Mug", category=Category.objects.create(name="Kitchen"), price=50, currency=bonuses)
+    Gift.objects.create(name="Mug", category=Category.objects.create(name="Kitchen"), price=50, currency=currency)
     return employee
-
-
-def log_in(page, live_server, user):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=page.locator(".modal.show").count() == 0)
 
 
 def open_state_modal(page, employee):
@@ -87,7 +56,7 @@ def change_state(page, employee, state: str, reason: str, *, screenshot: str | N
     dialog = open_state_modal(page, employee)
     dialog.get_by_label(state, exact=True).check()
     if screenshot:
-        shoot(page, screenshot)
+        save_screenshot(page, screenshot)
     dialog.get_by_label("Reason").fill(reason)
     dialog.get_by_role("button", name="Save").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
@@ -97,7 +66,7 @@ def test_an_administrator_blocks_and_reactivates_an_employee_who_reads_the_notic
     page, live_server, width, administrator, funded
 ):
     url, employee = live_server.url, funded
-    log_in(page, live_server, administrator)
+    log_in(page, live_server.url, administrator)
     page.goto(f"{url}/bonuses/accrual/")
     row = page.locator(f"tr[data-employee='{employee.pk}']")
     assert not sticking_out(page), sticking_out(page)
@@ -109,7 +78,7 @@ def test_an_administrator_blocks_and_reactivates_an_employee_who_reads_the_notic
     expect(dialog.get_by_label("Reason")).to_have_attribute("aria-invalid", "true")
     expect(dialog.get_by_text("Give the reason for the change.")).to_be_visible()
     expect(dialog.get_by_label("Reason")).to_be_focused()
-    shoot(page, f"account-state-refused-{width}")
+    save_screenshot(page, f"account-state-refused-{width}")
     assert not AccountStateChange.objects.exists()
 
     dialog.get_by_label("Reason").fill(REASON)
@@ -118,23 +87,23 @@ def test_an_administrator_blocks_and_reactivates_an_employee_who_reads_the_notic
     expect(row.locator("[data-account-state='blocked']")).to_have_text("Blocked")
     expect(row.get_by_role("link", name="Account state of Erik Employee")).to_be_focused()  # back where it was
     assert not sticking_out(page), sticking_out(page)
-    shoot(page, f"account-state-blocked-row-{width}")
+    save_screenshot(page, f"account-state-blocked-row-{width}")
     assert Account.objects.get(user=employee, currency__is_default=True).state == Account.State.BLOCKED
 
-    log_in(page, live_server, employee)
+    log_in(page, live_server.url, employee)
     page.goto(f"{url}/account/balance/")
     notice = page.get_by_test_id("account-notice")
     expect(notice).to_contain_text("Your Bonuses account was blocked by the administrator on")
     expect(notice).to_contain_text(f"Reason: {REASON}")
     assert not sticking_out(page), sticking_out(page)
-    shoot(page, f"account-state-notice-balance-{width}")
+    save_screenshot(page, f"account-state-notice-balance-{width}")
     page.goto(f"{url}/shop/")
     expect(page.get_by_test_id("account-notice")).to_contain_text("you cannot order gifts in Bonuses for now")
     expect(page.get_by_text("Not available: your Bonuses account cannot spend.")).to_be_visible()
     expect(page.get_by_role("link", name="Order", exact=True)).to_have_count(0)
-    shoot(page, f"account-state-notice-shop-{width}")
+    save_screenshot(page, f"account-state-notice-shop-{width}")
 
-    log_in(page, live_server, administrator)
+    log_in(page, live_server.url, administrator)
     page.goto(f"{url}/bonuses/accrual/")
     change_state(page, employee, "Active", "The audit is over", screenshot=f"account-state-modal-{width}")
     expect(page.get_by_text("The Bonuses account of Erik Employee is now “Active”.")).to_be_visible()
@@ -144,15 +113,15 @@ def test_an_administrator_blocks_and_reactivates_an_employee_who_reads_the_notic
         ("active", "The audit is over"),
     ]
 
-    log_in(page, live_server, employee)
+    log_in(page, live_server.url, employee)
     page.goto(f"{url}/account/balance/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_test_id("account-notice")).to_have_count(0)
 
 
-def test_an_administrator_adds_a_currency_on_the_settings_page(page, live_server, width, administrator, bonuses):
+def test_an_administrator_adds_a_currency_on_the_settings_page(page, live_server, width, administrator, currency):
     url = live_server.url
-    log_in(page, live_server, administrator)
+    log_in(page, live_server.url, administrator)
     page.goto(f"{url}/bonuses/settings/")
     page.get_by_role("link", name="New currency").click()
     expect(page.get_by_role("heading", name="New currency")).to_be_visible()
@@ -161,7 +130,7 @@ def test_an_administrator_adds_a_currency_on_the_settings_page(page, live_server
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("A currency named “Bonuses” already exists.")).to_be_visible()
-    shoot(page, f"currency-new-refused-{width}")
+    save_screenshot(page, f"currency-new-refused-{width}")
 
     page.get_by_label("Name").fill("Kudos")
     page.get_by_label("Whole numbers").check()
@@ -170,7 +139,7 @@ def test_an_administrator_adds_a_currency_on_the_settings_page(page, live_server
     expect(page.get_by_text("Kudos is added.")).to_be_visible()
     expect(page.get_by_test_id("currencies")).to_contain_text("Kudos")
     assert not sticking_out(page), sticking_out(page)
-    shoot(page, f"currency-new-added-{width}")
+    save_screenshot(page, f"currency-new-added-{width}")
     kudos = Currency.objects.get(name="Kudos")
     assert (kudos.whole_numbers, kudos.burn_policy, kudos.is_default) == (True, "never", False)
 
@@ -184,7 +153,7 @@ def test_the_pages_pass_axe(new_context, live_server, viewport, administrator, f
     console.expect_status(400)
     audit = Audit(page, viewport)
     url, employee = live_server.url, funded
-    log_in(page, live_server, administrator)
+    log_in(page, live_server.url, administrator)
     audit.visit(f"{url}/bonuses/accrual/", "states-accrual")
     dialog = open_state_modal(page, employee)
     audit("states-modal")
@@ -201,7 +170,7 @@ def test_the_pages_pass_axe(new_context, live_server, viewport, administrator, f
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
     audit("states-currency-new-refused")
-    log_in(page, live_server, employee)
+    log_in(page, live_server.url, employee)
     audit.visit(f"{url}/account/balance/", "states-balance-notice")
     audit.visit(f"{url}/shop/", "states-shop-notice")
     expect(page.get_by_test_id("account-notice")).to_be_visible()
@@ -213,7 +182,7 @@ def test_the_pages_pass_axe(new_context, live_server, viewport, administrator, f
 def test_the_reason_is_shown_as_text(page, live_server, administrator, funded):
     """A reason is the administrator's words: markup in it is shown, never run."""
     services.set_account_state(user=funded, state="blocked", actor=administrator, reason="<b>late</b> & <i>x</i>")
-    log_in(page, live_server, funded)
+    log_in(page, live_server.url, funded)
     page.goto(f"{live_server.url}/account/balance/")
     expect(page.get_by_test_id("account-notice")).to_contain_text("Reason: <b>late</b> & <i>x</i>")
     assert re.search(r"<b>", page.get_by_test_id("account-notice").inner_html()) is None

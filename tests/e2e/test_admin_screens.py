@@ -11,67 +11,14 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from bonuses import selectors, services
-from bonuses.models import Batch, Currency, Entry
-from tests.e2e.conftest import SCREENSHOTS
+from bonuses.models import Batch, Entry
+from tests.e2e.conftest import choose_in_tom_select, row_of, save_screenshot
+from tests.helpers import ACCRUAL_HEADER
 from users.models import City, Department, Position, Tag
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
 ADMIN_URLS = ["/bonuses/accrual/", "/bonuses/write-off/", "/bonuses/log/", "/bonuses/settings/"]
-
-# Reports a CSP violation to the console with where it came from: the browser's own message names no script.
-REPORT_CSP = """
-document.addEventListener("securitypolicyviolation", (e) => {
-  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
-    + ` at ${e.sourceFile || "?"}:${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)}`);
-});
-"""
-
-
-class Console:
-    """Console errors and uncaught exceptions of the page; some HTTP error statuses may be expected."""
-
-    def __init__(self, page):
-        self.problems: list[str] = []
-        self.expected_statuses: set[int] = set()
-        page.add_init_script(REPORT_CSP)
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
-
-    def _on_console(self, message):
-        if message.type != "error":
-            return
-        status = re.search(r"Failed to load resource: the server responded with a status of (\d+)", message.text)
-        location = message.location
-        if status and int(status.group(1)) in self.expected_statuses:
-            return
-        if status and location.get("url", "").endswith("/favicon.ico"):
-            return  # the browser asks for it on its own; the site has none
-        self.problems.append(f"{message.text} [{location.get('url')}:{location.get('lineNumber')}]")
-
-    def expect_status(self, *statuses: int) -> None:
-        self.expected_statuses.update(statuses)
-
-    def assert_clean(self) -> None:
-        assert not self.problems, "browser console:\n" + "\n".join(self.problems)
-
-
-@pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    """Bootstrap then skips its fade transitions: a modal can be closed as soon as it is shown."""
-    page.emulate_media(reduced_motion="reduce")
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
 
 
 @pytest.fixture
@@ -79,18 +26,8 @@ def support(db):
     return Department.objects.create(name="Support")
 
 
-def modal_screenshot(page, name: str) -> None:
-    """What the user sees: the `screenshot` fixture's full-page capture cuts the modal's backdrop at the viewport."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png")
-
-
 def table_rows(page):
     return page.get_by_test_id("accrual-table").locator("tbody tr")
-
-
-def row_of(page, user):
-    return page.locator(f"tr[data-employee='{user.pk}']")
 
 
 def accrual_count(**filters) -> int:
@@ -106,16 +43,6 @@ def resize_comment_box(page, modal) -> None:
     page.mouse.move(right, bottom + 60, steps=4)
     page.mouse.up()
     assert "height" in (modal.get_by_label("Comment").get_attribute("style") or "")  # the browser wrote it inline
-
-
-def choose_in_tom_select(page, field_id: str, typed: str, option: str) -> None:
-    """Type into a tom-select like a user and click the offered option."""
-    control = page.locator(f"#{field_id}-ts-control")
-    control.click()
-    control.press_sequentially(typed, delay=30)
-    page.locator(f"#{field_id}-ts-dropdown .option", has_text=option).click()
-    if page.locator(f"#{field_id}-ts-dropdown").is_visible():  # a multiple choice stays open for more
-        page.keyboard.press("Escape")
 
 
 # 1 -------------------------------------------------------------------------------------------
@@ -146,7 +73,7 @@ def test_filter_by_department_and_add_bonuses_to_one_employee(
     expect(modal.get_by_role("heading", name="Add bonuses · Erik Employee")).to_be_visible()
     modal.get_by_label("Amount").fill("100")
     modal.get_by_label("Comment").fill("Thanks for the <b>Q3</b> launch")
-    modal_screenshot(page, "accrual-modal-single")
+    save_screenshot(page, "accrual-modal-single", full_page=False)
     modal.get_by_role("button", name="Send").click()
 
     expect(page.get_by_role("alert")).to_contain_text("100.00 Bonuses added to Erik Employee. New balance: 100.00.")
@@ -204,7 +131,7 @@ def test_bulk_accrual_to_selected_rows_and_to_all_matching(
     modal.get_by_label("Amount").fill("50")
     modal.get_by_label("Comment").fill("Team award")
     expect(modal.locator("[data-bulk-total]")).to_have_text("150")
-    modal_screenshot(page, "accrual-modal-bulk")
+    save_screenshot(page, "accrual-modal-bulk", full_page=False)
     modal.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("3 employees received 50.00 Bonuses each, 150.00 in all.")
     for user in everyone:
@@ -321,17 +248,7 @@ def test_exports_hold_exactly_the_filtered_rows(
     download.save_as(path)
     sheet = load_workbook(path).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert rows[0][:9] == (
-        "Full name",
-        "E-mail",
-        "Employee number",
-        "Position",
-        "City",
-        "Department",
-        "Tags",
-        "Hire date",
-        "Balance",
-    )
+    assert rows[0][:9] == tuple(ACCRUAL_HEADER)
     assert rows[1:] == [
         ("'=Sara Seller", colleague.email, None, None, None, "Sales", None, None, 30),  # no tags: an empty cell
         ("Erik Employee", employee.email, None, "Engineer", "Oslo", "Sales", "mentor", None, 100),

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from bonuses import rules
 from bonuses.exceptions import InvalidAmount
-from bonuses.models import Currency
-from tests.bonuses.test_limits import LOOSE, READ_AS
+from tests.helpers import LOOSE, READ_AS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,8 +31,9 @@ def expected_total(text: str, currency, count: int) -> str:
 
 
 @pytest.mark.parametrize("whole", [False, True], ids=["decimals", "whole numbers"])
-def test_the_bulk_total_parses_amounts_as_the_server_does(login, live_server, administrator, make_user, whole):
-    currency = Currency.objects.get(is_default=True)
+def test_the_bulk_total_parses_amounts_as_the_server_does(
+    login, live_server, administrator, make_user, currency, whole
+):
     currency.whole_numbers = whole
     currency.save()
     for n in range(3):

@@ -9,10 +9,9 @@ from playwright.sync_api import expect
 
 from bonuses import services
 from bonuses.models import Batch, Entry
-from tests.e2e.test_accessibility import VIEWPORTS, Audit
-from tests.e2e.test_admin_screens import Console
+from tests.e2e.conftest import VIEWPORTS, Audit
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
 
 @pytest.fixture(scope="session")
@@ -21,16 +20,9 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
+def console(console):
     console.expect_status(400)  # the refused forms
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    page.emulate_media(reduced_motion="reduce")
+    return console
 
 
 @pytest.fixture

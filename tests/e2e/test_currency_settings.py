@@ -10,23 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from bonuses.models import Currency
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_admin_screens import Console
+from tests.e2e.conftest import log_in, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
 
 
 def steps(page):
@@ -44,7 +30,7 @@ def assert_fits(page, width: int) -> None:
 
 
 def test_burn_out_steps_are_edited_as_rows_for_their_policy_only(
-    login, live_server, administrator, currency, screenshot, console
+    login, live_server, administrator, currency, screenshot, console, ledger_snapshot
 ):
     page = login(administrator)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -82,7 +68,7 @@ def test_burn_out_steps_are_edited_as_rows_for_their_policy_only(
     expect(steps(page)).to_have_count(2)
     expect(add).to_be_focused()
 
-    before = Currency.objects.filter(pk=currency.pk).values().get()
+    before = ledger_snapshot()
     console.expect_status(400)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Correct the burn-out steps below.")).to_be_visible()
@@ -92,7 +78,7 @@ def test_burn_out_steps_are_edited_as_rows_for_their_policy_only(
     expect(steps(page).nth(1).get_by_label("Period")).to_have_attribute("aria-describedby", "steps-1-errors")
     expect(steps(page)).to_have_count(2)  # the removed row stays removed
     screenshot("currency-settings-refused-1280")
-    assert Currency.objects.filter(pk=currency.pk).values().get() == before
+    assert ledger_snapshot() == before
 
     steps(page).nth(1).get_by_label("Period").fill("18")
     page.get_by_role("button", name="Save").click()
@@ -123,10 +109,7 @@ def test_without_javascript_the_page_works_too(browser, live_server, administrat
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("E-mail").fill(administrator.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url, administrator)
         page.goto(f"{live_server.url}/bonuses/settings/currency/{currency.pk}/")
         # Every policy's fields are there, and two empty rows for more steps; no "Add a step".
         expect(page.get_by_label("Lifetime", exact=True)).to_be_visible()
@@ -134,8 +117,7 @@ def test_without_javascript_the_page_works_too(browser, live_server, administrat
         expect(rows).to_have_count(3)
         expect(page.get_by_role("button", name="Add a step")).to_be_hidden()
         assert_fits(page, 390)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / "currency-settings-no-js.png", full_page=True)
+        save_screenshot(page, "currency-settings-no-js")
 
         page.get_by_label("Burn-out policy").select_option("from_last_purchase")
         page.get_by_label("Lifetime", exact=True).fill("7")  # another policy's field: ignored

@@ -9,35 +9,15 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from bonuses import services
-from bonuses.models import Currency
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift
 from giftshop.demo.catalog import gift_picture
-from tests.e2e.test_admin_screens import Console
+from tests.e2e.conftest import DESKTOP, PHONE, sticking_out
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 # A real German compound noun has no place to break; the rest of the name wraps between words.
 LONG_NAME = "Edelstahlthermoskannenreinigungsbürstenset with travel pouch, spare brushes and a very long name"
-
-
-@pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture(autouse=True)
-def _reduced_motion(page):
-    page.emulate_media(reduced_motion="reduce")
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
 
 
 @pytest.fixture
@@ -63,30 +43,6 @@ def orders(employee, administrator, currency, catalog):
     returned = shop.complete_order(shop.place_order(user=employee, gift=catalog["mug"], quantity=3), actor=employee)
     returned = shop.return_order(returned, quantity=1, actor=administrator)
     return [pending, completed, cancelled, returned]
-
-
-# What sticks out of the window on the right (none: nothing scrolls sideways): elements whose box ends past
-# it, else elements whose content (a line that may not wrap) runs out of their box.
-STICKING_OUT = """
-() => {
-  const width = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth <= width) { return []; }
-  const describe = (e) => `<${e.tagName.toLowerCase()} class="${e.className}"> ${e.textContent.trim().slice(0, 40)}`;
-  const all = Array.from(document.querySelectorAll("body *"));
-  const past = all.filter((e) => e.getBoundingClientRect().right > width + 0.5)
-    .map((e) => `${describe(e)} ends at ${e.getBoundingClientRect().right} px`);
-  const spills = all.filter((e) => getComputedStyle(e).overflowX === "visible" && e.scrollWidth > e.clientWidth + 1);
-  const spilling = spills.filter((e) => !spills.some((inner) => inner !== e && e.contains(inner)))  // innermost
-    .map((e) => `${describe(e)} holds ${e.scrollWidth} px in ${e.clientWidth} px`);
-  const wide = `the page is ${document.documentElement.scrollWidth} px wide in ${width} px`;
-  return [wide, ...past.concat(spilling).slice(0, 5)];
-}
-"""
-
-
-def sticking_out(page) -> list[str]:
-    """What makes the page wider than the window; empty when nothing scrolls sideways."""
-    return page.evaluate(STICKING_OUT)
 
 
 def inside(inner: dict, outer: dict) -> bool:

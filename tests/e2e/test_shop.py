@@ -12,29 +12,15 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from bonuses import selectors, services
-from bonuses.models import Currency, Entry
+from bonuses.models import Entry
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
 from giftshop.demo.catalog import gift_picture
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_admin_screens import Console
+from tests.e2e.conftest import Console, log_in, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FIGURES = ("active", "reserved", "spent", "total_accrued")
-
-
-@pytest.fixture(autouse=True)
-def console(page):
-    console = Console(page)
-    yield console
-    console.assert_clean()
-
-
-@pytest.fixture
-def currency(db):
-    return Currency.objects.get(is_default=True)
 
 
 @pytest.fixture
@@ -58,31 +44,17 @@ def rich_employee(employee, administrator, currency):
     return employee
 
 
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-    return page
-
-
 @pytest.fixture
 def admin_page(new_context, page, live_server, administrator):
     """The administrator, logged in in a browser context of their own while the employee stays logged in."""
     other = new_context().new_page()
     other.set_default_timeout(10_000)
     other_console = Console(other)
-    log_in(other, live_server, administrator)
+    log_in(other, live_server.url, administrator)
     yield other
     other.wait_for_load_state("networkidle")  # as the `page` fixture does: no request left before the flush
     other.close()
     other_console.assert_clean()
-
-
-def save_screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 def gift_cards(page):

@@ -16,8 +16,7 @@ from bonuses.models import Account, Entry, Reservation
 from bonuses.shop import services as shop
 from bonuses.shop.exceptions import OrderStateError, OutOfStock
 from bonuses.shop.models import Category, Gift, Order
-from tests.bonuses.shop.test_services import sent_code
-from tests.bonuses.test_concurrency import kinds, new_employees, race
+from tests.helpers import kinds, new_employees, race, sent_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

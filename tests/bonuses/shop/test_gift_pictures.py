@@ -54,12 +54,6 @@ def gift_data(category, **changes) -> dict:
     }
 
 
-@pytest.fixture
-def as_admin(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def stored(gift) -> bytes:
     return Path(gift.picture.path).read_bytes()
 

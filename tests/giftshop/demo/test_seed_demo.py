@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from bonuses.models import Currency, Entry, Lot
 from bonuses.shop.models import Category, Gift, Order
-from giftshop.demo.employees import DEMO_LOGINS, seed_employees
+from giftshop.demo.catalog import CATALOG
+from giftshop.demo.employees import CITIES, DEMO_LOGINS, DEPARTMENTS, EMPLOYEE_COUNT, POSITIONS, TAGS, seed_employees
 from giftshop.outbox.models import OutgoingEmail
 from users.models import City, Department, Position, Tag, User
 
@@ -26,7 +27,10 @@ def test_seed_demo_builds_a_believable_company_once(capsys):
         Tag.objects.count(),
         User.tags.through.objects.count(),
     )
-    assert counts[0] >= 300 and counts[1] >= 6 and counts[2] >= 5 and counts[3] >= 8 and counts[4] >= 6
+    # The generated employees and the demo logins; 307 tags drawn (none to two each) from the seeded draw.
+    assert counts == (EMPLOYEE_COUNT + len(DEMO_LOGINS), len(DEPARTMENTS), len(CITIES), len(POSITIONS), len(TAGS), 307)
+    assert counts[:5] == (323, 7, 6, 10, 7)
+    # Birth and hire dates are drawn back from today: how many calendar years they span depends on the day.
     assert User.objects.values("date_of_birth__year").distinct().count() > 20
     assert User.objects.values("hire_date__year").distinct().count() > 10
     for login in DEMO_LOGINS:
@@ -39,7 +43,9 @@ def test_seed_demo_builds_a_believable_company_once(capsys):
     assert Lot.objects.filter(is_activated=False).exists()
     assert Entry.objects.filter(at__lt=timezone.now() - timedelta(days=330)).exists()
     # A gift catalog with pictures, and orders in every status.
-    assert Gift.objects.count() >= 20 and Category.objects.count() >= 4
+    assert (
+        (Gift.objects.count(), Category.objects.count()) == (sum(map(len, CATALOG.values())), len(CATALOG)) == (20, 5)
+    )
     assert all(gift.picture for gift in Gift.objects.all())
     assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
     assert not OutgoingEmail.objects.exists()  # the demo history's e-mails are not left to send

@@ -19,7 +19,7 @@ from bonuses.models import Currency
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift
 from giftshop.outbox.models import OutgoingEmail
-from tests.bonuses.conftest import day, local
+from tests.helpers import day, local
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from bonuses.exceptions import InactiveEmployee
 from bonuses.models import Entry
 from giftshop.outbox import services as outbox
 from giftshop.outbox.models import OutgoingEmail
-from tests.bonuses.test_concurrency import kinds, race
+from tests.helpers import kinds, race
 from users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -21,22 +21,9 @@ from bonuses.exceptions import (
     ReservationResolved,
 )
 from bonuses.models import Account, Allocation, Batch, Currency, Entry, IdempotencyKey, Lot, Reservation
-
-from .conftest import day, local
+from tests.helpers import day, local
 
 pytestmark = pytest.mark.django_db
-
-
-def snapshot():
-    """Everything a refused operation must leave as it was."""
-    return (
-        list(Account.objects.order_by("pk").values()),
-        list(Lot.objects.order_by("pk").values()),
-        Entry.objects.count(),
-        Allocation.objects.count(),
-        list(Reservation.objects.order_by("pk").values()),
-        Batch.objects.count(),
-    )
 
 
 def active(user, at, currency=None):
@@ -105,8 +92,8 @@ def test_lifetime_from_the_date_of_crediting_applies_to_later_lots_only(bonuses,
     assert bonuses.burn_policy == "from_crediting"
 
 
-def test_invalid_dates_are_refused_and_change_nothing(bonuses, employee, administrator):
-    before = snapshot()
+def test_invalid_dates_are_refused_and_change_nothing(bonuses, employee, administrator, ledger_snapshot):
+    before = ledger_snapshot()
     for options in (
         {"expires_on": day(2, 28)},
         {"expires_on": day(3, 20), "lifetime_days": 5},
@@ -115,43 +102,47 @@ def test_invalid_dates_are_refused_and_change_nothing(bonuses, employee, adminis
     ):
         with pytest.raises(InvalidDates):
             services.accrue(user=employee, amount=10, actor=administrator, at=local(3, 1), **options)
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 # Amounts and comments ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("amount", [0, -5, "abc", "1.001", "NaN", "Infinity", "10000000000000"])
-def test_bad_amounts_are_refused(bonuses, employee, administrator, amount):
-    before = snapshot()
+def test_bad_amounts_are_refused(bonuses, employee, administrator, amount, ledger_snapshot):
+    before = ledger_snapshot()
     with pytest.raises(InvalidAmount):
         services.accrue(user=employee, amount=amount, actor=administrator)
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
-def test_whole_number_currencies_refuse_fractions(whole, employee, administrator):
-    before = snapshot()
+def test_whole_number_currencies_refuse_fractions(whole, employee, administrator, ledger_snapshot):
+    before = ledger_snapshot()
     with pytest.raises(InvalidAmount, match="whole numbers"):
         services.accrue(user=employee, amount="10.5", actor=administrator)
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
-def test_a_comment_over_1000_characters_is_refused(bonuses, employee, administrator):
+def test_a_comment_over_1000_characters_is_refused(bonuses, employee, administrator, ledger_snapshot):
     services.accrue(user=employee, amount=1, actor=administrator, comment="x" * 1000)
+    before = ledger_snapshot()
     with pytest.raises(CommentTooLong, match="1000"):
         services.accrue(user=employee, amount=1, actor=administrator, comment="x" * 1001)
+    assert ledger_snapshot() == before
     assert Entry.objects.count() == 1
 
 
-def test_inactive_employees_and_empty_selections_are_refused(bonuses, make_user, administrator):
+def test_inactive_employees_and_empty_selections_are_refused(bonuses, make_user, administrator, ledger_snapshot):
     gone = make_user(is_active=False)
     here = make_user()
+    before = ledger_snapshot()
     with pytest.raises(InactiveEmployee):
         services.accrue(user=gone, amount=1, actor=administrator)
     with pytest.raises(InactiveEmployee):
         services.accrue_many(users=[here, gone], amount=1, actor=administrator)  # all or nothing
     with pytest.raises(NoEmployees):
         services.accrue_many(users=[], amount=1, actor=administrator)
+    assert ledger_snapshot() == before
     assert not Entry.objects.exists() and not Batch.objects.exists()
 
 
@@ -169,15 +160,15 @@ def test_accrue_many_posts_one_batch_with_the_comment_on_each_entry(bonuses, mak
 # Deductions ----------------------------------------------------------------------------------
 
 
-def test_a_deduction_larger_than_the_active_balance_is_refused_whole(bonuses, employee, administrator):
+def test_a_deduction_larger_than_the_active_balance_is_refused_whole(bonuses, employee, administrator, ledger_snapshot):
     services.accrue(user=employee, amount=100, actor=administrator, at=local(3, 1))
     services.accrue(user=employee, amount=100, actor=administrator, activates_on=day(4, 1), at=local(3, 1))
-    before = snapshot()
+    before = ledger_snapshot()
     with pytest.raises(InsufficientBalance, match="100"):
         services.write_off(user=employee, amount="100.01", actor=administrator, at=local(3, 2))
     with pytest.raises(InsufficientBalance):
         services.reserve(user=employee, amount=150, reference="o-1", at=local(3, 2))
-    assert snapshot() == before
+    assert ledger_snapshot() == before
 
 
 def test_write_off_takes_first_expiring_lots_first_and_records_them(bonuses, employee, administrator):
@@ -197,28 +188,32 @@ def test_write_off_takes_first_expiring_lots_first_and_records_them(bonuses, emp
     assert (b.active, b.written_off, b.total_accrued) == (15, 25, 15)
 
 
-def test_an_operation_dated_before_the_latest_entry_is_refused(bonuses, employee, administrator):
+def test_an_operation_dated_before_the_latest_entry_is_refused(bonuses, employee, administrator, ledger_snapshot):
     services.accrue(user=employee, amount=10, actor=administrator, at=local(3, 2))
+    before = ledger_snapshot()
     with pytest.raises(OperationInPast):
         services.write_off(user=employee, amount=1, actor=administrator, at=local(3, 1))
     with pytest.raises(OperationInPast):
         services.accrue(user=employee, amount=1, actor=administrator, at=local(3, 1))
+    assert ledger_snapshot() == before
     assert Entry.objects.count() == 1
 
 
 # Account states ----------------------------------------------------------------------------
 
 
-def test_blocked_account_cannot_spend_but_administrators_can_accrue_and_write_off(bonuses, employee, administrator):
+def test_blocked_account_cannot_spend_but_administrators_can_accrue_and_write_off(
+    bonuses, employee, administrator, ledger_snapshot
+):
     services.accrue(user=employee, amount=100, actor=administrator)
     held = services.reserve(user=employee, amount=10, reference="o-1")
     services.set_account_state(user=employee, state="blocked")
-    before = snapshot()
+    before = ledger_snapshot()
     with pytest.raises(AccountBlocked):
         services.reserve(user=employee, amount=10, reference="o-2")
     with pytest.raises(AccountBlocked):
         services.capture(held)
-    assert snapshot() == before
+    assert ledger_snapshot() == before
     services.accrue(user=employee, amount=5, actor=administrator)
     services.write_off(user=employee, amount=15, actor=administrator)
     services.release(held)  # points held for an order can still go back
@@ -490,9 +485,13 @@ def test_the_daily_run_posts_what_the_balance_foresaw(bonuses, make_user, admini
 
     result = services.settle(at=moment)
 
-    # Every 30-point lot activates; a 7-point lot expires unless a burn-out emptied it first.
-    assert result.counts[Entry.Kind.ACTIVATED] == 12
-    assert 6 <= result.counts[Entry.Kind.EXPIRED] < 12 and result.counts[Entry.Kind.BURNED] > 0
+    # Every 30-point lot activates (12). Every 7-point lot expires (from 00:00 of 2 to 7 February) unless a
+    # burn-out emptied it first: in Stars the first step burns each account once (6), a month after its streak
+    # began (from 00:00 of 6 February, or of 21 February after the reservation of 20 January), taking the
+    # first-expiring lot first, so person 5's lot (expiring from 7 February) burns instead: 6 + 5 expire.
+    assert result.counts == {Entry.Kind.ACTIVATED: 12, Entry.Kind.EXPIRED: 6 + 5, Entry.Kind.BURNED: 6}
+    burned_on = Entry.objects.filter(kind=Entry.Kind.BURNED).order_by("user_id").values_list("at", flat=True)
+    assert list(burned_on) == [local(2, 6, 0) if n % 3 != 1 else local(2, 21, 0) for n in range(6)]
     for account in Account.objects.filter(user__in=people):
         expected = foreseen[(account.user_id, account.currency_id)]
         assert selectors.ledger_problems(account) == [], account

@@ -15,7 +15,7 @@ from django.db import connection
 from bonuses import selectors, services
 from bonuses.exceptions import AccountBlocked, AccumulateOnly, CommentTooLong, NotPermitted
 from bonuses.models import Account, AccountStateChange, Currency, Entry
-from tests.bonuses.conftest import local
+from tests.helpers import local
 
 ACTIVE, ACCUMULATE_ONLY, BLOCKED = Account.State.ACTIVE, Account.State.ACCUMULATE_ONLY, Account.State.BLOCKED
 

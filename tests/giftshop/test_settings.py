@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "k3*9x!vq2#pz7@m4w8&r1^t6(y0)u5_e-b+n=h[c]j{d}f;g:s<a>o?l.i,QWERTY",

@@ -18,11 +18,11 @@ from django.utils import timezone
 from PIL import Image
 
 from bonuses import services
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-SETTINGS_FILE = Path(__file__).resolve().parents[1] / "giftshop" / "settings.py"
+SETTINGS_FILE = Path(__file__).resolve().parents[2] / "giftshop" / "settings.py"
 PROXY = "127.0.0.1"  # the one TLS-terminating proxy in front, on the same machine
 WORKING_DAY = 10 * 60 * 60
 

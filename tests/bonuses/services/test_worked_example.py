@@ -7,8 +7,7 @@ import pytest
 from bonuses import selectors, services
 from bonuses.exceptions import InsufficientBalance
 from bonuses.models import Lot
-
-from .conftest import day, local
+from tests.helpers import day, local
 
 pytestmark = pytest.mark.django_db
 

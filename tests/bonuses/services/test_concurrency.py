@@ -1,73 +1,23 @@
 """The ledger under real concurrency: threads with their own connections, released together by a barrier.
 
 Only PostgreSQL has row locks (`select_for_update` does nothing on SQLite), so these run there only:
-`scripts/with-postgres .venv/bin/python -m pytest tests/bonuses/test_concurrency.py`.
+`scripts/with-postgres .venv/bin/python -m pytest tests/bonuses/services/test_concurrency.py`.
 """
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from bonuses import selectors, services
 from bonuses.exceptions import InsufficientBalance
 from bonuses.models import Account, Batch, Entry, IdempotencyKey, Reservation
-from users.models import User
+from tests.helpers import kinds, new_employees, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-TIMEOUT = 60  # seconds; a thread still waiting after that is a hang, not slowness
-
-
-def race(rounds: list[list[Callable]]) -> list[list[object]]:
-    """Run round after round of calls, call i of every round in thread i, each round released by a barrier.
-
-    Returns, per round, what each call returned or the exception it raised. A thread keeps its own
-    connection for all the rounds and closes it at the end.
-    """
-    width = len(rounds[0])
-    assert all(len(calls) == width for calls in rounds)
-    barrier = threading.Barrier(width)
-    outcomes: list[list[object]] = [[None] * width for _ in rounds]
-    stuck: list[int] = []
-
-    def work(index: int) -> None:
-        try:
-            for number, calls in enumerate(rounds):
-                # Every thread finished the round before, so the rounds do not overlap.
-                barrier.wait(timeout=TIMEOUT)
-                try:
-                    outcomes[number][index] = calls[index]()
-                except Exception as exc:
-                    outcomes[number][index] = exc
-        except threading.BrokenBarrierError:
-            stuck.append(index)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(index,), daemon=True) for index in range(width)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=TIMEOUT * 2)
-    hung = [thread for thread in threads if thread.is_alive()] or stuck
-    assert not hung, "threads hung (a deadlock, or a lock never released)"
-    return outcomes
-
-
-def kinds(outcomes: list[object]) -> Counter:
-    return Counter("ok" if not isinstance(outcome, Exception) else type(outcome).__name__ for outcome in outcomes)
-
-
-def new_employees(count: int, prefix: str) -> list[User]:
-    User.objects.bulk_create([User(email=f"{prefix}{n}@example.com", full_name=f"{prefix} {n}") for n in range(count)])
-    return list(User.objects.filter(email__startswith=prefix).order_by("pk"))
 
 
 def account_of(user) -> Account:

@@ -59,6 +59,7 @@ from bonuses.exceptions import (
     ReversalShortfall,
 )
 from bonuses.models import Account, Batch, Currency, Entry, Lot, Reservation
+from tests.helpers import ledger_state
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -266,9 +267,18 @@ WAITS = st.one_of(
 # The operations a step chooses from, with their weights. Each run also leaves out a few
 # (never waiting or accruing), so that some runs pile points up and others drain them.
 OPERATIONS = {
-    "wait": 1, "accrue": 4, "accrue_many": 2, "write_off": 2, "reserve": 4, "resolve": 3, "refund": 3,
-    "settle": 1, "set_state": 2, "operate_in_the_past": 1, "reverse_batch": 1,
-}  # fmt: skip
+    "wait": 1,
+    "accrue": 4,
+    "accrue_many": 2,
+    "write_off": 2,
+    "reserve": 4,
+    "resolve": 3,
+    "refund": 3,
+    "settle": 1,
+    "set_state": 2,
+    "operate_in_the_past": 1,
+    "reverse_batch": 1,
+}
 OPTIONAL = sorted(set(OPERATIONS) - {"wait", "accrue"})
 
 # Most of the activity goes to employee 0, so that one account sees long histories.
@@ -310,7 +320,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.checked: dict = {}  # employee -> (what was stored, the moment, the model's figures) last checked
         self.stored_rows = None  # lots, reservations and accounts as the invariant last read them
         self.touched = True  # whether the step may have written anything
-        self.known_fingerprint = None  # the fingerprint, while nothing has been written since it was taken
+        self.known_state = None  # `ledger_state()`, while nothing has been written since it was taken
         self.next_key = 0
         self.orders = 0
         self.operations = ["wait"]
@@ -405,7 +415,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def wrote(self) -> None:
         """A service may have written something: what was read before is stale."""
         self.touched = True
-        self.known_fingerprint = None
+        self.known_state = None
 
     def advance(self, delta: timedelta) -> None:
         assert delta >= timedelta(0)
@@ -421,30 +431,15 @@ class LedgerMachine(RuleBasedStateMachine):
         back = data.draw(st.integers(1, 3 * 24 * 3600), label="seconds back")
         return last - timedelta(seconds=back)
 
-    @staticmethod
-    def fingerprint():
-        """Everything a refused operation must leave as it was."""
-        return (
-            list(
-                Account.objects.order_by("pk").values_list(
-                    "pk", "state", *FIGURES, "last_entry_at", "streak_started_at", "burned_steps"
-                )
-            ),
-            list(Lot.objects.order_by("pk").values_list("pk", "remaining", "is_activated")),
-            list(Reservation.objects.order_by("pk").values_list("pk", "status", "refunded", "resolved_at")),
-            Entry.objects.count(),
-            Batch.objects.count(),
-        )
-
     def refused(self, reasons: set, call) -> None:
         """The call must raise one of the BonusErrors the model expects, and change nothing."""
-        before = self.known_fingerprint or self.fingerprint()
+        before = self.known_state or ledger_state()
         with pytest.raises(BonusError) as refusal:
             call()
         assert isinstance(refusal.value, tuple(reasons)), f"{refusal.value!r} raised; expected one of {reasons}"
         event(f"refused: {type(refusal.value).__name__}")
-        self.known_fingerprint = self.fingerprint()
-        assert self.known_fingerprint == before, f"the refused operation ({refusal.value!r}) changed the ledger"
+        self.known_state = ledger_state()
+        assert self.known_state == before, f"the refused operation ({refusal.value!r}) changed the ledger"
 
     def draw_accrual(self, data) -> Decimal:
         """Mostly an amount the currency accepts; sometimes a fraction of a whole-number currency or an invalid one."""
@@ -548,9 +543,15 @@ class LedgerMachine(RuleBasedStateMachine):
         account = self.accounts[employee]
         self.next_key += 1
         account.lots[self.next_key] = ModelLot(
-            key=self.next_key, pk=lot_pk, amount=amount, remaining=amount, accrued_at=self.now,
-            activates_at=activates_at, expires_at=expires_at, activated=activates_at is None,
-        )  # fmt: skip
+            key=self.next_key,
+            pk=lot_pk,
+            amount=amount,
+            remaining=amount,
+            accrued_at=self.now,
+            activates_at=activates_at,
+            expires_at=expires_at,
+            activated=activates_at is None,
+        )
         account.exists = True
         account.accrued += amount
         self.posted(account)
@@ -568,9 +569,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
         def call():
             return services.accrue(
-                user=self.users[employee], amount=self.passed(amount, form), actor=self.admin,
-                comment="Stateful", at=self.now, **options,
-            )  # fmt: skip
+                user=self.users[employee],
+                amount=self.passed(amount, form),
+                actor=self.admin,
+                comment="Stateful",
+                at=self.now,
+                **options,
+            )
 
         if reasons:
             self.refused(reasons, call)
@@ -596,9 +601,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
         def call():
             return services.accrue_many(
-                users=[self.users[n] for n in chosen], amount=self.passed(amount, form), actor=self.admin,
-                comment="Stateful batch", at=self.now, **options,
-            )  # fmt: skip
+                users=[self.users[n] for n in chosen],
+                amount=self.passed(amount, form),
+                actor=self.admin,
+                comment="Stateful batch",
+                at=self.now,
+                **options,
+            )
 
         if reasons:
             self.refused(reasons, call)
@@ -829,10 +838,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 return
         self.wrote()
         services.settle(**options)
-        before = self.fingerprint()
+        before = ledger_state()
         again = services.settle(**options)
         assert again.accounts == 0 and not again.counts, "a second settlement found more to do"
-        assert self.fingerprint() == before
+        assert ledger_state() == before
         if everyone:
             # Everything due is posted: the stored lots are exactly the model's.
             for employee, account in enumerate(self.accounts):
@@ -891,17 +900,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # After every step --------------------------------------------------------------------
 
+    # A lot as the invariant below unpacks it.
+    LOT_COLUMNS = ("account_id", "amount", "remaining", "accrued_at", "activates_at", "expires_at", "is_activated")
+
     def read_stored_rows(self):
         """Lots, reservations and accounts as stored; read again only when the step may have written."""
         if self.touched or self.stored_rows is None:
             self.stored_rows = (
-                {
-                    row[0]: row[1:]
-                    for row in Lot.objects.values_list(
-                        "pk", "account_id", "amount", "remaining", "accrued_at", "activates_at", "expires_at",
-                        "is_activated",
-                    )
-                },
+                {row[0]: row[1:] for row in Lot.objects.values_list("pk", *self.LOT_COLUMNS)},
                 {
                     row[0]: row[1:]
                     for row in Reservation.objects.values_list("pk", "account_id", "status", "refunded", "amount")
@@ -912,7 +918,7 @@ class LedgerMachine(RuleBasedStateMachine):
                         "user_id", "pk", "state", *FIGURES, "last_entry_at"
                     )
                 },
-            )  # fmt: skip
+            )
             self.touched = False
         return self.stored_rows
 

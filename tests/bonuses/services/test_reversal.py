@@ -24,8 +24,8 @@ from bonuses.exceptions import (
     Shortfall,
 )
 from bonuses.models import Account, Allocation, Batch, Currency, Entry, Lot
-from tests.bonuses.conftest import day, local
-from tests.bonuses.test_concurrency import kinds, race
+from tests.bonuses.services.test_concurrency import kinds, race
+from tests.helpers import day, local
 from users.models import User
 
 pytestmark = pytest.mark.django_db

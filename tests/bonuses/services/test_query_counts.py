@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from bonuses import services
 from bonuses.exceptions import InactiveEmployee, OperationInPast
-from bonuses.models import Account, Allocation, Batch, Entry, Lot
+from bonuses.models import Account, Batch, Entry
+from tests.helpers import new_employees
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -17,19 +18,15 @@ MANY = 1000
 assert MANY <= services.BATCH_SIZE  # one batch: the count must not grow with the number of employees
 
 
-def new_employees(count: int, prefix: str) -> list[User]:
-    User.objects.bulk_create([User(email=f"{prefix}{n}@example.com", full_name=f"{prefix} {n}") for n in range(count)])
-    return list(User.objects.filter(email__startswith=prefix).order_by("pk"))
-
-
 def queries(call) -> list[str]:
     with CaptureQueriesContext(connection) as context:
         call()
     return [query["sql"][:200] for query in context.captured_queries]
 
 
-def ledger_rows() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in (Account, Lot, Entry, Allocation, Batch)}
+def counts(state: dict) -> dict[str, int]:
+    """How many rows the ledger's tables hold in a `ledger_snapshot`."""
+    return {name: len(state[name]) for name in ("Account", "Lot", "Entry", "Allocation", "Batch")}
 
 
 def test_bulk_accrual_costs_the_same_queries_for_10_and_1000_employees(bonuses, administrator):
@@ -50,21 +47,23 @@ def test_bulk_accrual_costs_the_same_queries_for_10_and_1000_employees(bonuses, 
     assert set(Account.objects.values_list("active", "total_accrued")) == {(10, 10)}
 
 
-def test_bulk_accrual_with_one_inactive_employee_writes_nothing(bonuses, administrator):
+def test_bulk_accrual_with_one_inactive_employee_writes_nothing(bonuses, administrator, ledger_snapshot):
     people = new_employees(MANY, "staff")
     User.objects.filter(pk=people[MANY // 2].pk).update(is_active=False)
-    before = ledger_rows()
+    before = ledger_snapshot()
     with pytest.raises(InactiveEmployee, match="1 of the selected employees"):
         services.accrue_many(users=people, amount=5, actor=administrator)
-    assert ledger_rows() == before == {"Account": 0, "Lot": 0, "Entry": 0, "Allocation": 0, "Batch": 0}
+    assert ledger_snapshot() == before
+    assert counts(before) == {"Account": 0, "Lot": 0, "Entry": 0, "Allocation": 0, "Batch": 0}
 
 
-def test_bulk_accrual_refused_after_it_began_writing_leaves_nothing_behind(bonuses, administrator):
+def test_bulk_accrual_refused_after_it_began_writing_leaves_nothing_behind(bonuses, administrator, ledger_snapshot):
     """The refusal comes after the call has created the missing accounts: they must go too (one transaction)."""
     people = new_employees(MANY, "staff")
     latest = services.accrue(user=people[-1], amount=7, actor=administrator).at
-    before = ledger_rows()
+    before = ledger_snapshot()
     with pytest.raises(OperationInPast):
         # Dated before the last employee's latest entry: refused once all the accounts are locked.
         services.accrue_many(users=people, amount=5, actor=administrator, at=latest - timedelta(hours=1))
-    assert ledger_rows() == before == {"Account": 1, "Lot": 1, "Entry": 1, "Allocation": 0, "Batch": 0}
+    assert ledger_snapshot() == before
+    assert counts(before) == {"Account": 1, "Lot": 1, "Entry": 1, "Allocation": 0, "Batch": 0}

@@ -1,4 +1,4 @@
-"""The currency settings page (issue 9, point 9): burn-out steps as rows, read only for their policy.
+"""The currency settings page (issues 4 and 9): burn-out steps as rows, read only for their policy.
 
 The steps are the rows of a formset (`steps-N-period`, `-unit`, `-percent`, `-DELETE`); a refused
 step is named on its own row; the lifetime and the steps count only when their policy is chosen,
@@ -7,13 +7,14 @@ and otherwise keep what is stored. Every refusal answers 400 and changes nothing
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from django.utils.html import escape
 
 from bonuses import rules, services
 from bonuses.models import Currency
-from tests.bonuses.test_views import currency_row, settings_data, shown_errors
+from tests.helpers import message_texts, settings_data, shown_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -38,18 +39,101 @@ def row_errors(response) -> list[list[str]]:
 
 
 @pytest.fixture
-def as_admin(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
-@pytest.fixture
 def stored(bonuses):
     """Bonuses with a lifetime and steps stored, and no points yet (so the policy may still change)."""
     services.update_currency_settings(
         bonuses, burn_policy="from_crediting", lifetime_value=30, lifetime_unit="days", burn_steps=HALF_THEN_ALL
     )
     return bonuses
+
+
+# Saving and refusing (issue 4) ----------------------------------------------------------------
+
+
+def test_currency_settings_save_valid_settings(as_admin, bonuses):
+    url = f"/bonuses/settings/currency/{bonuses.pk}/"
+    assert as_admin.get(url).status_code == 200
+    steps = [{"period": 6, "unit": "months", "percent": 50}, {"period": 1, "unit": "years", "percent": 100}]
+    response = as_admin.post(
+        url,
+        settings_data(
+            bonuses,
+            whole_numbers="on",
+            activation_delay_days="3",
+            burn_policy="from_last_purchase",
+            burn_steps=steps,
+            expiry_reminder_days="14",
+        ),
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/bonuses/settings/"
+    assert message_texts(response) == ["The settings of Bonuses are saved."]
+    saved = Currency.objects.get(pk=bonuses.pk)
+    assert (saved.whole_numbers, saved.activation_delay_days, saved.burn_policy, saved.expiry_reminder_days) == (
+        True,
+        3,
+        "from_last_purchase",
+        14,
+    )
+    assert [(s["period"], s["unit"], Decimal(s["percent"])) for s in saved.burn_steps] == [
+        (6, "months", 50),
+        (1, "years", 100),
+    ]
+
+
+BAD_STEPS = {
+    "not longer than the step before": (
+        [{"period": 1, "unit": "years", "percent": 50}, {"period": 12, "unit": "months", "percent": 100}],
+        "Step 2 must be longer than the step before it.",
+    ),
+    "percentage not rising": (
+        [{"period": 6, "unit": "months", "percent": 50}, {"period": 1, "unit": "years", "percent": 40}],
+        "Step 2 must burn a higher percentage than the step before.",
+    ),
+    "100% before the last step": (
+        [{"period": 6, "unit": "months", "percent": 100}, {"period": 1, "unit": "years", "percent": 100}],
+        "Only the last step may burn 100%.",
+    ),
+    "percentage over 100": (
+        [{"period": 1, "unit": "years", "percent": 150}],
+        "Step 1: the percentage must be above 0 and at most 100.",
+    ),
+    "unknown unit": (
+        [{"period": 1, "unit": "weeks", "percent": 50}],
+        "Step 1: the period must be at least one day, month or year.",
+    ),
+    "not a number": ([{"period": "1 year", "unit": "years", "percent": 50}], "Enter a whole number."),
+}
+
+
+@pytest.mark.parametrize(("steps", "message"), BAD_STEPS.values(), ids=BAD_STEPS.keys())
+def test_currency_settings_refuse_invalid_burn_steps(as_admin, bonuses, steps, message, ledger_snapshot):
+    before = ledger_snapshot()
+    response = as_admin.post(
+        f"/bonuses/settings/currency/{bonuses.pk}/",
+        settings_data(bonuses, burn_policy="from_last_purchase", burn_steps=steps, activation_delay_days="9"),
+    )
+    assert response.status_code == 400
+    assert shown_errors(response) == [SUMMARY, message]
+    assert ledger_snapshot() == before
+
+
+def test_currency_settings_refuse_changing_the_burn_policy_once_there_are_points(
+    as_admin, bonuses, employee, administrator, ledger_snapshot
+):
+    services.accrue(user=employee, amount=5, actor=administrator)
+    before = ledger_snapshot()
+    response = as_admin.post(
+        f"/bonuses/settings/currency/{bonuses.pk}/",
+        settings_data(bonuses, burn_policy="from_crediting", lifetime_value="30"),
+    )
+    assert response.status_code == 400
+    assert "The burn-out policy cannot change once the currency has points." in shown_errors(response)
+    assert ledger_snapshot() == before
+
+
+def test_currency_settings_of_an_unknown_currency_is_404(as_admin):
+    assert as_admin.get("/bonuses/settings/currency/999999/").status_code == 404
 
 
 # What is shown -----------------------------------------------------------------------------
@@ -98,14 +182,14 @@ def test_steps_the_admin_stored_as_other_json_do_not_break_the_page(as_admin, bo
     assert ledger_snapshot() == before
 
 
-def test_a_refused_post_shows_the_fields_of_the_posted_policy(as_admin, bonuses):
-    before = currency_row(bonuses)
+def test_a_refused_post_shows_the_fields_of_the_posted_policy(as_admin, bonuses, ledger_snapshot):
+    before = ledger_snapshot()
     response = as_admin.post(url(bonuses), settings_data(bonuses, burn_policy="from_crediting"))
     assert response.status_code == 400
     assert response.context["form"].errors == {"lifetime_value": ["Give the lifetime of credited points."]}
     assert shown_errors(response) == ["Give the lifetime of credited points."]
     assert sections(response.content.decode()) == {"from_crediting": True, "from_last_purchase": False}
-    assert currency_row(bonuses) == before
+    assert ledger_snapshot() == before
 
 
 # The help text -----------------------------------------------------------------------------
@@ -189,7 +273,7 @@ ROW_REFUSALS = {
 
 @pytest.mark.parametrize(("rows", "errors"), ROW_REFUSALS.values(), ids=ROW_REFUSALS.keys())
 def test_a_refused_step_is_named_on_its_own_row(as_admin, stored, rows, errors, ledger_snapshot):
-    before, row_before = ledger_snapshot(), currency_row(stored)
+    before = ledger_snapshot()
     steps = [{"period": period, "unit": unit, "percent": percent} for period, unit, percent in rows]
     response = as_admin.post(url(stored), settings_data(stored, burn_policy="from_last_purchase", burn_steps=steps))
     assert response.status_code == 400
@@ -204,7 +288,6 @@ def test_a_refused_step_is_named_on_its_own_row(as_admin, stored, rows, errors, 
     assert escape(message) in row_html
     assert f'aria-describedby="steps-{concerned}-errors"' in row_html
     assert sections(page)["from_last_purchase"]
-    assert currency_row(stored) == row_before
     assert ledger_snapshot() == before
 
 
@@ -281,10 +364,12 @@ def test_from_last_purchase_ignores_and_keeps_the_lifetime(as_admin, stored):
     assert (saved.lifetime_value, saved.lifetime_unit) == (30, "days")
 
 
-def test_a_stored_value_the_model_refuses_is_shown_with_its_error_whatever_the_policy(as_admin, stored):
+def test_a_stored_value_the_model_refuses_is_shown_with_its_error_whatever_the_policy(
+    as_admin, stored, ledger_snapshot
+):
     """The service could not save the currency anyway: the error goes next to the field, which is in sight."""
     Currency.objects.filter(pk=stored.pk).update(burn_policy="never", lifetime_unit="weeks")
-    before = currency_row(stored)
+    before = ledger_snapshot()
     response = as_admin.post(url(stored), settings_data(stored, burn_policy="never", lifetime_unit="days"))
     assert response.status_code == 400
     assert response.context["form"].errors == {
@@ -292,7 +377,7 @@ def test_a_stored_value_the_model_refuses_is_shown_with_its_error_whatever_the_p
     }
     shown_errors(response)
     assert sections(response.content.decode()) == {"from_crediting": True, "from_last_purchase": False}
-    assert currency_row(stored) == before
+    assert ledger_snapshot() == before
 
 
 def test_the_chosen_policys_lifetime_is_still_checked(as_admin, stored, ledger_snapshot):

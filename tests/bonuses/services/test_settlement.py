@@ -19,9 +19,8 @@ from bonuses import bulk, rules
 from bonuses.models import Account, Allocation, Entry, Lot
 from bonuses.services.settlement import SETTLE_READS, Scope, post_planned
 from bonuses.services.settlement_sql import post_in_sql
+from tests.helpers import local
 from users.models import User
-
-from .conftest import local
 
 pytestmark = pytest.mark.django_db
 
