@@ -1,5 +1,6 @@
-"""The models of the ledger: `base.py` (amount columns, immutable rows) and `ledger.py` (currencies,
-accounts, lots, entries, allocations, reservations, batches, idempotency keys).
+"""The models of the ledger: `base.py` (amount columns, immutable rows), `ledger.py` (currencies,
+accounts, lots, entries, allocations, reservations, batches, idempotency keys) and `budgets.py`
+(managers' budgets and their movements; a currency's budget policy).
 
 The shop's models (`bonuses.shop.models`) and the outbox's (`giftshop.outbox.models`) lived here
 before they moved to apps of their own; `from bonuses.models import Gift, Order, OutgoingEmail, …`
@@ -9,6 +10,7 @@ still finds them, looked up only when asked for (PEP 562), so the ledger never i
 from importlib import import_module
 
 from .base import AMOUNT, ZERO, ImmutableModel, ImmutableQuerySet
+from .budgets import Budget, BudgetMovement, BudgetPolicy
 from .ledger import (
     Account,
     Allocation,
@@ -42,6 +44,9 @@ __all__ = [
     "Account",
     "Allocation",
     "Batch",
+    "Budget",
+    "BudgetMovement",
+    "BudgetPolicy",
     "Currency",
     "Entry",
     "IdempotencyKey",

@@ -43,12 +43,13 @@ from django.utils.translation import gettext_lazy as _
 from .. import rules
 from ..exceptions import InvalidSettings
 from .base import AMOUNT, ZERO, ImmutableModel, within_maximum
+from .budgets import BudgetPolicy, policy_constraints
 
 LIFETIME_TOO_LONG = _("A lifetime can be at most 100 years (36,525 days or 1,200 months).")
 
 
-class Currency(models.Model):
-    """A kind of points, with the settings for working with it (SPEC.md sections 2 and 3)."""
+class Currency(BudgetPolicy):
+    """A kind of points, with the settings for working with it (SPEC.md sections 2 and 3) and its budget policy."""
 
     class BurnPolicy(models.TextChoices):
         NEVER = "never", _("Never")
@@ -109,6 +110,7 @@ class Currency(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_currency"),
+            *policy_constraints(),
         ]
 
     def __str__(self) -> str:
@@ -137,6 +139,7 @@ class Currency(models.Model):
                 self.burn_steps = rules.clean_burn_steps(self.burn_steps or rules.DEFAULT_BURN_STEPS)
             except InvalidSettings as exc:
                 raise ValidationError({"burn_steps": exc.message}) from None
+        self.clean_budget_policy()
 
 
 # The figures of SPEC.md section 5 that an account stores (Account.FIGURES).

@@ -15,9 +15,11 @@ What lives where:
 - `settlement`: `settle` (the daily run, or one account) and `settle_locked`, the one settlement
   path, which says which implementation is the reference; `settlement_sql` holds the set-based one;
 - `currency`: `get_currency`, `update_currency_settings`;
-- `accounts`: `set_account_state`, `queue_expiry_reminders` (writes that move no points).
+- `accounts`: `set_account_state`, `queue_expiry_reminders` (writes that move no points);
+- `budgets`: managers' budgets: `set_budget`, `top_up_budget(s)`, `return_to_budget` (a reversed grant),
+  `open_budgets` (the daily run); a manager's grant draws on their budget inside `accrue` / `accrue_many`.
 
-The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
+The package imports the models, `rules`, `roles`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
 and nothing of the shop, which calls it. The application calls the names below; only the tests
 that compare the two settlement implementations reach into `settlement` and `settlement_sql`.
@@ -25,6 +27,7 @@ that compare the two settlement implementations reach into `settlement` and `set
 
 from .accounts import queue_expiry_reminders, set_account_state
 from .accrual import accrue, accrue_many
+from .budgets import open_budgets, return_to_budget, set_budget, top_up_budget, top_up_budgets
 from .core import BATCH_SIZE
 from .currency import get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
@@ -38,13 +41,18 @@ __all__ = [
     "accrue_many",
     "capture",
     "get_currency",
+    "open_budgets",
     "queue_expiry_reminders",
     "refund",
     "release",
     "reserve",
+    "return_to_budget",
     "run_idempotent",
     "set_account_state",
+    "set_budget",
     "settle",
+    "top_up_budget",
+    "top_up_budgets",
     "update_currency_settings",
     "write_off",
 ]

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, notifications, rules
 from ..models import Account, Batch, Currency, Entry, Lot
+from . import budgets
 from .core import account_ids, lock_accounts, operation_moment, require_aware
 from .currency import get_currency
 from .idempotency import normalised_payload_value, run_idempotent
@@ -134,7 +135,12 @@ def _options(amount, comment, source, expires_on, lifetime_days, activates_on) -
 
 
 def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, actor, key) -> Entry | Batch:
-    """One accrual (`accrue`: returns its entry) or a batch of them (`accrue_many`: returns the batch)."""
+    """One accrual (`accrue`: returns its entry) or a batch of them (`accrue_many`: returns the batch).
+
+    Nobody accrues to themselves. A manager who is not an administrator grants only to the employees of
+    the departments they manage and within their budget (services/budgets.py), drawn in this transaction
+    after the accounts are locked: over budget, nothing is accrued.
+    """
     payload = {
         "users": user_ids,
         "currency": currency.pk,
@@ -146,11 +152,16 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
         if not user_ids:
             raise exceptions.NoEmployees()
         rules.clean_amount(options["amount"], currency)  # refuse a bad amount before locking anything
+        # A manager's grant (decided by the actor, whatever the source says) draws on their budget.
+        from_budget = budgets.check_grant(actor, user_ids, currency)
         recipients = _active_emails(user_ids)
         ids = account_ids(user_ids, currency, create=True)
         moment = operation_moment(at, lock_accounts(ids))
-        accrual = _clean_accrual(currency, moment, **options)
+        source = "manager" if from_budget and options["source"] in ACCRUAL_KINDS else options["source"]
+        accrual = _clean_accrual(currency, moment, **{**options, "source": source})
         _check_balance_room(ids, accrual.amount, currency, one=operation == "accrue")
+        total = accrual.amount * len(ids)
+        budget = budgets.draw(actor, currency, total, moment) if from_budget else None
         settle_locked(Scope.of_ids(ids), [currency], moment)
         batch = None
         if operation == "accrue_many":
@@ -163,6 +174,9 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
                 at=moment,
             )
         _credit_new_lots(ids, accrual, moment, actor, batch)
+        entry = None if batch else Entry.objects.filter(account_id=ids[0]).latest("id")
+        if budget is not None:
+            budgets.record_grant(budget, total, moment, actor=actor, comment=accrual.comment, batch=batch, entry=entry)
         notifications.points_received(
             recipients=recipients,
             amount=accrual.amount,
@@ -171,7 +185,7 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
             activates_at=accrual.activates_at,
             expires_at=accrual.expires_at,
         )
-        return batch or Entry.objects.filter(account_id=ids[0]).latest("id")
+        return batch or entry
 
     return run_idempotent(actor, key, operation, payload, run)
 
