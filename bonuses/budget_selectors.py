@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Sum
+from django.http import QueryDict
 from django.utils import timezone
 
 from . import rules
+from .filters import BudgetFilter
 from .models import ZERO, Budget, BudgetMovement, Currency
 from .roles import budget_holders, grants_from_budget
 from .services import get_currency
@@ -124,6 +126,7 @@ def budget_rows(currency, at: datetime | None = None):
             granted=F("budget__granted"),
             held=F("budget__held"),
             left=F("budget__left"),
+            budget_period=F("budget__period"),
             period_start=F("budget__period_start"),
         )
         .prefetch_related("managed_departments")
@@ -148,3 +151,12 @@ def budget_problems(found: Budget) -> list[str]:
     if found.closed_at is not None and found.left:
         problems.append(f"closed with {found.left} left")
     return problems
+
+
+def budget_selection(currency, *, employees: list[int], select_all: bool, filters: str) -> list[int]:
+    """The managers a bulk change of budgets reaches, as sorted ids: the ones chosen, or with `select_all`
+    every row of the budgets table matching its filter (`filters`, the table's query string)."""
+    if not select_all:
+        return employees
+    filterset = BudgetFilter(QueryDict(filters), queryset=budget_rows(currency))
+    return sorted(filterset.qs.values_list("pk", flat=True)) if filterset.is_valid() else []

@@ -37,8 +37,21 @@ def _has_permission(codename: str) -> Q:
     )
 
 
+def _budget_grantors():
+    """Who holds `grant_bonuses` but not `manage_giftshop` and is no superuser, active or not (in SQL)."""
+    people = get_user_model().objects.filter(is_superuser=False)
+    return people.filter(_has_permission(GRANT)).exclude(_has_permission(MANAGE))
+
+
+def draws_on_budget(actor) -> bool:
+    """Whether a grant by `actor` draws on their budget (the services' test): a manager who is not an
+    administrator, in one query whatever `has_perm` has cached, and deactivated too (whose grants still
+    answer to a budget)."""
+    return actor is not None and actor.pk is not None and _budget_grantors().filter(pk=actor.pk).exists()
+
+
 def budget_holders():
-    """The managers who grant from a budget and have departments to grant to: `grants_from_budget`, in SQL."""
-    managers = get_user_model().objects.filter(is_active=True, is_superuser=False)
-    managers = managers.filter(_has_permission(GRANT)).exclude(_has_permission(MANAGE))
-    return managers.filter(Exists(get_user_model().managed_departments.through.objects.filter(user=OuterRef("pk"))))
+    """The active managers who grant from a budget and have departments to grant to (the daily run opens
+    their budgets; the budgets table lists them)."""
+    holders = _budget_grantors().filter(is_active=True)
+    return holders.filter(Exists(get_user_model().managed_departments.through.objects.filter(user=OuterRef("pk"))))

@@ -26,6 +26,7 @@ from .budget_selectors import budget as budget
 from .budget_selectors import budget_movements as budget_movements
 from .budget_selectors import budget_problems as budget_problems
 from .budget_selectors import budget_rows as budget_rows
+from .budget_selectors import budget_selection as budget_selection
 from .budget_selectors import budgets_of as budgets_of
 from .filters import EmployeeFilter
 from .models import AMOUNT, Account, Allocation, Batch, Currency, Entry, Lot

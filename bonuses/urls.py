@@ -3,7 +3,7 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accrual, currency_settings, log, write_off
+from .views import accrual, budgets, currency_settings, log, write_off
 
 app_name = "bonuses"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("write-off/available/", write_off.AvailableBalanceView.as_view(), name="write-off-available"),
     path("employees/autocomplete/", accrual.EmployeeAutocompleteView.as_view(), name="employee-autocomplete"),
     path("log/", log.LogListView.as_view(), name="log-list"),
+    path("budget/", budgets.MyBudgetView.as_view(), name="my-budget"),
+    path("budgets/", budgets.BudgetListView.as_view(), name="budget-list"),
+    path("budgets/<int:pk>/change/", budgets.BudgetChangeView.as_view(), name="budget-change"),
+    path("budgets/bulk/", budgets.BudgetBulkChangeView.as_view(), name="budget-bulk"),
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),
 ]

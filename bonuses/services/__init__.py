@@ -27,7 +27,8 @@ that compare the two settlement implementations reach into `settlement` and `set
 
 from .accounts import queue_expiry_reminders, set_account_state
 from .accrual import accrue, accrue_many
-from .budgets import open_budgets, return_to_budget, set_budget, top_up_budget, top_up_budgets
+from .budget_changes import set_budget, top_up_budget, top_up_budgets
+from .budgets import check_grant, open_budgets, return_grants, return_to_budget
 from .core import BATCH_SIZE
 from .currency import get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
@@ -40,12 +41,14 @@ __all__ = [
     "accrue",
     "accrue_many",
     "capture",
+    "check_grant",
     "get_currency",
     "open_budgets",
     "queue_expiry_reminders",
     "refund",
     "release",
     "reserve",
+    "return_grants",
     "return_to_budget",
     "run_idempotent",
     "set_account_state",

@@ -153,15 +153,15 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
             raise exceptions.NoEmployees()
         rules.clean_amount(options["amount"], currency)  # refuse a bad amount before locking anything
         # A manager's grant (decided by the actor, whatever the source says) draws on their budget.
-        from_budget = budgets.check_grant(actor, user_ids, currency)
+        policy = budgets.check_grant(actor, user_ids, currency)  # the currency, if the grant draws on a budget
         recipients = _active_emails(user_ids)
         ids = account_ids(user_ids, currency, create=True)
         moment = operation_moment(at, lock_accounts(ids))
-        source = "manager" if from_budget and options["source"] in ACCRUAL_KINDS else options["source"]
+        source = "manager" if policy is not None and options["source"] in ACCRUAL_KINDS else options["source"]
         accrual = _clean_accrual(currency, moment, **{**options, "source": source})
         _check_balance_room(ids, accrual.amount, currency, one=operation == "accrue")
         total = accrual.amount * len(ids)
-        budget = budgets.draw(actor, currency, total, moment) if from_budget else None
+        budget = budgets.draw(actor, policy, total, moment) if policy is not None else None
         settle_locked(Scope.of_ids(ids), [currency], moment)
         batch = None
         if operation == "accrue_many":

@@ -1,5 +1,6 @@
 """Managers' budgets (models/budgets.py states the design): periods opened and closed, grants drawn,
-administrators' top-ups and reductions, reversed grants returned.
+reversed grants returned; every movement is posted by `post_movement` (budget_changes.py: administrators'
+top-ups and reductions).
 
 A period's budget opens at the first need (the daily run's `open_budgets`, a grant, a top-up), once: one
 budget per manager, currency and first day. Before it opens, the manager's budgets whose period has ended
@@ -15,23 +16,15 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, rules
 from ..models import ZERO, Batch, Budget, BudgetMovement, Currency, Entry
-from ..roles import budget_holders, grants_from_budget
-from .currency import get_currency
+from ..roles import budget_holders, draws_on_budget
 
 Kind = BudgetMovement.Kind
 CHANGED = [*Budget.FIGURES, "closed_at"]
-
-
-def _amount(value: Decimal, currency: Currency) -> str:
-    """An amount as the screens show it: "1,250", "12.50"."""
-    places = 0 if currency.whole_numbers or value == value.to_integral_value() else 2
-    return number_format(value, places, force_grouping=True)
 
 
 def _lock(queryset):
@@ -76,7 +69,7 @@ def opening_figures(manager, currency: Currency, day) -> tuple[Decimal, Decimal]
     return allowance, rolled
 
 
-def _post(budget: Budget, kind: str, amount: Decimal, at: datetime, **fields) -> BudgetMovement:
+def post_movement(budget: Budget, kind: str, amount: Decimal, at: datetime, **fields) -> BudgetMovement:
     """One movement on the locked `budget`, and its figures."""
     budget.left += amount
     if kind in BudgetMovement.ALLOWANCE or (kind == Kind.ROLLED_OVER and amount > 0):
@@ -106,10 +99,10 @@ def _close(budget: Budget, successor: Budget | None, amount: Decimal | None = No
         later = max(moment, timezone.now()) if amount is not None else moment
         if rolled:
             comment = _("From %(period)s") % {"period": budget_label(budget)}
-            _post(budget, Kind.ROLLED_OVER, -rolled, later)
-            _post(successor, Kind.ROLLED_OVER, rolled, max(later, successor.opened_at), comment=comment)
+            post_movement(budget, Kind.ROLLED_OVER, -rolled, later)
+            post_movement(successor, Kind.ROLLED_OVER, rolled, max(later, successor.opened_at), comment=comment)
         if left - rolled:
-            _post(budget, Kind.LAPSED, rolled - left, later)
+            post_movement(budget, Kind.LAPSED, rolled - left, later)
     if budget.closed_at is None:
         budget.closed_at = moment
         budget.save(update_fields=CHANGED)
@@ -141,7 +134,7 @@ def _open(manager, currency: Currency, day, actor) -> Budget:
             )
     except IntegrityError:  # opened at the same time by another transaction (which closed the ended ones)
         return _lock(Budget.objects.filter(manager=manager, currency=currency, period_start=start)).get()
-    _post(budget, Kind.OPENED, allowance, opened_at, actor=actor, headcount=count)
+    post_movement(budget, Kind.OPENED, allowance, opened_at, actor=actor, headcount=count)
     for old in ended:
         _close(old, budget)
     return budget
@@ -209,9 +202,10 @@ def open_budgets(*, at: datetime) -> dict[str, int]:
 # Grants ------------------------------------------------------------------------------------------
 
 
-def check_grant(actor, user_ids: list[int], currency: Currency) -> bool:
+def check_grant(actor, user_ids: list[int], currency: Currency) -> Currency | None:
     """Refuse a self-award and, for a manager, a grant outside their departments or in a currency without
-    budgets; returns whether the grant draws on the actor's budget. Cheap: before anything is locked."""
+    budgets. Returns None unless the grant draws on the actor's budget, else the currency as stored now (its
+    budget policy as an administrator last set it). Cheap: before anything is locked."""
     if actor is not None and actor.pk in user_ids:
         if len(user_ids) == 1:
             raise exceptions.SelfAward()
@@ -222,8 +216,9 @@ def check_grant(actor, user_ids: list[int], currency: Currency) -> bool:
             )
             % {"name": actor}
         )
-    if not grants_from_budget(actor):
-        return False
+    if not draws_on_budget(actor):
+        return None
+    currency = Currency.objects.get(pk=currency.pk)
     require_policy(currency)
     in_scope = get_user_model().objects.filter(pk__in=bulk.ids_in(user_ids), department__managers=actor).count()
     outside = len(user_ids) - in_scope
@@ -236,7 +231,7 @@ def check_grant(actor, user_ids: list[int], currency: Currency) -> bool:
             outside,
         )
         raise exceptions.OutsideScope(message % {"count": outside})
-    return True
+    return currency
 
 
 def draw(actor, currency: Currency, total: Decimal, at: datetime) -> Budget:
@@ -247,8 +242,8 @@ def draw(actor, currency: Currency, total: Decimal, at: datetime) -> Budget:
         raise exceptions.BudgetExceeded(
             _("This grant uses %(total)s of your %(left)s %(currency)s left for %(period)s: nothing was accrued.")
             % {
-                "total": _amount(total, currency),
-                "left": _amount(budget.left, currency),
+                "total": rules.grouped(total),
+                "left": rules.grouped(budget.left),
                 "currency": currency.name,
                 "period": budget_label(budget),
             }
@@ -257,115 +252,20 @@ def draw(actor, currency: Currency, total: Decimal, at: datetime) -> Budget:
 
 
 def record_grant(budget: Budget, total: Decimal, at: datetime, *, actor, comment: str, batch=None, entry=None) -> None:
-    _post(budget, Kind.GRANT, -total, at, actor=actor, comment=comment, batch=batch, entry=entry)
-
-
-# Administrators' changes ---------------------------------------------------------------------------
-
-
-def _holder(manager) -> None:
-    if not grants_from_budget(manager):
-        raise exceptions.NoBudget(_("%(name)s does not grant from a budget.") % {"name": manager})
-
-
-def _change(budget: Budget, change: Decimal, actor, comment: str, at: datetime) -> None:
-    """Top up (+) or reduce (-) the locked budget; never below what was granted and is held."""
-    currency = budget.currency
-    if change < 0 and budget.left + change < 0:
-        raise exceptions.BudgetBelowGranted(
-            _(
-                "%(name)s has used %(used)s of %(allowance)s %(currency)s: the budget can be reduced by at most "
-                "%(left)s."
-            )
-            % {
-                "name": budget.manager,
-                "used": _amount(budget.granted + budget.held, currency),
-                "allowance": _amount(budget.allowance, currency),
-                "currency": currency.name,
-                "left": _amount(budget.left, currency),
-            }
-        )
-    if change > 0 and budget.allowance + change > rules.MAX_BALANCE:
-        raise exceptions.AmountAboveMaximum(
-            _("A budget can be at most %(max)s.") % {"max": rules.grouped(rules.MAX_BALANCE)}
-        )
-    if change:
-        kind = Kind.TOP_UP if change > 0 else Kind.REDUCTION
-        _post(budget, kind, change, at, actor=actor, comment=comment)
-
-
-def _signed_amount(amount, currency: Currency, maximum: Decimal) -> Decimal:
-    """A top-up (positive) or a reduction (negative), as the ledger reads amounts."""
-    text = str(amount).strip()
-    negative = text.startswith("-")
-    value = rules.clean_amount(text[1:] if negative else amount, currency, maximum=maximum)
-    return -value if negative else value
-
-
-def _allowance(amount, currency: Currency) -> Decimal:
-    """An allowance: zero, or an amount as the ledger reads it, at most rules.MAX_BALANCE."""
-    try:
-        return rules.clean_amount(amount, currency, maximum=rules.MAX_BALANCE)
-    except exceptions.InvalidAmount:
-        try:
-            zero = not isinstance(amount, bool) and rules.parse_amount(str(amount)) == 0
-        except exceptions.InvalidAmount:
-            zero = False
-        if zero:
-            return ZERO
-        raise
-
-
-def top_up_budget(*, manager, amount, actor, currency: Currency | None = None, comment: str = "") -> Budget:
-    """Top up (amount > 0) or reduce (amount < 0) the manager's budget of the current period."""
-    return top_up_budgets(managers=[manager], amount=amount, actor=actor, currency=currency, comment=comment)[0]
-
-
-def top_up_budgets(*, managers, amount, actor, currency: Currency | None = None, comment: str = "") -> list[Budget]:
-    """The same top-up or reduction of several managers' budgets: all of them, or none (naming who not)."""
-    currency = get_currency(currency)
-    change = _signed_amount(amount, currency, rules.MAX_OPERATION)
-    comment = rules.clean_comment(comment)
-    people = sorted(managers, key=lambda person: person.pk)
-    if not people:
-        raise exceptions.NoEmployees(_("Select at least one manager."))
-    refused, budgets = [], []
-    with transaction.atomic():
-        now = timezone.now()
-        for manager in people:
-            _holder(manager)
-            budget = budget_for(manager, currency, now, actor=actor)
-            try:
-                _change(budget, change, actor, comment, now)
-            except exceptions.BudgetBelowGranted as error:
-                refused.append(error.message)
-            budgets.append(budget)
-        if refused and len(people) == 1:
-            raise exceptions.BudgetBelowGranted(refused[0])
-        if refused:  # raised inside the transaction: every change above is rolled back
-            message = ngettext(
-                "%(count)d budget cannot be reduced that much; nothing was changed. %(why)s",
-                "%(count)d budgets cannot be reduced that much; nothing was changed. %(why)s",
-                len(refused),
-            )
-            raise exceptions.BudgetBelowGranted(message % {"count": len(refused), "why": " ".join(refused[:5])})
-    return budgets
-
-
-def set_budget(*, manager, amount, actor, currency: Currency | None = None, comment: str = "") -> Budget:
-    """Make the allowance of the manager's current budget `amount`: one movement for the difference."""
-    currency = get_currency(currency)
-    value = _allowance(amount, currency)
-    comment = rules.clean_comment(comment)
-    with transaction.atomic():
-        _holder(manager)
-        now = timezone.now()
-        budget = budget_for(manager, currency, now, actor=actor)
-        _change(budget, value - budget.allowance, actor, comment, now)
-    return budget
+    post_movement(budget, Kind.GRANT, -total, at, actor=actor, comment=comment, batch=batch, entry=entry)
 
 
 # Reversals ---------------------------------------------------------------------------------------
+
+
+def _successor(budget: Budget, at: datetime) -> Budget | None:
+    """The manager's budget of the period containing `at` (what a returned grant may roll over into)."""
+    if not budget.currency.budget_period:
+        return None
+    try:
+        return budget_for(budget.manager, budget.currency, at)
+    except exceptions.BudgetError:
+        return None
 
 
 def return_to_budget(
@@ -388,13 +288,18 @@ def return_to_budget(
         if BudgetMovement.objects.filter(kind=Kind.RETURNED, **link).exists():
             raise exceptions.AlreadyReturned()
         now = max(timezone.now(), grant.at)
-        _post(budget, Kind.RETURNED, -grant.amount, now, actor=actor, comment=rules.clean_comment(comment), **link)
-        if budget.closed_at is not None:
-            successor = None
-            if budget.currency.budget_period:
-                try:
-                    successor = budget_for(budget.manager, budget.currency, now)
-                except exceptions.BudgetError:
-                    successor = None
+        closed = budget.closed_at is not None
+        successor = _successor(budget, now) if closed else None  # opened first: it closes the ended ones
+        budget.closed_at = None  # reopened for the moment it holds what came back (a closed budget has no left)
+        post_movement(
+            budget, Kind.RETURNED, -grant.amount, now, actor=actor, comment=rules.clean_comment(comment), **link
+        )
+        if closed:
             _close(budget, successor, -grant.amount)
     return budget
+
+
+def return_grants(batch: Batch, actor, comment: str = "") -> Budget | None:
+    """What the batch reversal (services.reverse_batch) calls: a reversed manager's bulk grant goes back to
+    the budget it was drawn from, in the caller's transaction; None for a grant that drew on no budget."""
+    return return_to_budget(batch=batch, actor=actor, comment=comment)

@@ -1,6 +1,7 @@
 """The ledger's screens, one module per screen: thin views over the services and selectors.
 
 `accrual` (the accrual table, its "Add bonuses" modals, the employee autocomplete), `log`,
-`write_off`, `currency_settings`, and `balance` (the employee's own balance page). What every screen
+`write_off`, `currency_settings`, `budgets` (a manager's "My budget", the administrators' budgets table and
+its top-up / reduce modals), and `balance` (the employee's own balance page). What every screen
 shares (roles, tables, exports, service forms) is in `giftshop.web`.
 """

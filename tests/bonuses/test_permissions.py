@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from bonuses import services
-from bonuses.models import Account, Batch, Currency, Entry, Lot
+from bonuses.models import Account, Batch, BudgetMovement, Currency, Entry, Lot
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
 from users.models import Department
@@ -47,6 +47,10 @@ def accrual_data(world):
 
 def bulk_data(world):
     return {**accrual_data(world), "employees": str(world["employee"].pk)}
+
+
+def budget_data(world):
+    return {"currency": world["currency"].pk, "direction": "top_up", "amount": "10", "comment": "More"}
 
 
 def write_off_data(world):
@@ -148,6 +152,21 @@ CASES = [
     Case("gift-update-GET", "gift-update", "GET", lambda w: f"/bonuses/gifts/{w['gift'].pk}/"),
     Case("gift-update-POST", "gift-update", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/", gift_data),
     Case("gift-delete-POST", "gift-delete", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/delete/", dict),
+    Case("my-budget", "my-budget", "GET", lambda w: "/bonuses/budget/", manager_may=True),
+    Case("budget-list", "budget-list", "GET", lambda w: "/bonuses/budgets/"),
+    Case("budget-list-export", "budget-list", "GET", lambda w: "/bonuses/budgets/?export=xlsx"),
+    Case("budget-change-GET", "budget-change", "GET", lambda w: f"/bonuses/budgets/{w['boss'].pk}/change/"),
+    Case(
+        "budget-change-POST", "budget-change", "POST", lambda w: f"/bonuses/budgets/{w['boss'].pk}/change/", budget_data
+    ),
+    Case("budget-bulk-GET", "budget-bulk", "GET", lambda w: f"/bonuses/budgets/bulk/?employees={w['boss'].pk}"),
+    Case(
+        "budget-bulk-POST",
+        "budget-bulk",
+        "POST",
+        lambda w: "/bonuses/budgets/bulk/",
+        lambda w: {**budget_data(w), "employees": str(w["boss"].pk)},
+    ),
 ]
 POST_CASES = [case for case in CASES if case.method == "POST"]
 IDS = [case.label for case in CASES]
@@ -172,7 +191,11 @@ def world(bonuses, employee, make_user, administrator):
         name="Hoodie", category=Category.objects.create(name="Clothes"), price=10, currency=bonuses, stock=5
     )
     order = shop.place_order(user=employee, gift=gift, quantity=1)
-    return {"employee": employee, "outsider": outsider, "currency": bonuses, "gift": gift, "order": order}
+    # A manager with a budget, for the budgets screens (issue 11).
+    Currency.objects.filter(pk=bonuses.pk).update(budget_period="month", budget_allowance=100)
+    boss = make_user("boss@example.com", role="Managers", manages=[outsider.department], full_name="Bo Boss")
+    world = {"employee": employee, "outsider": outsider, "currency": bonuses, "gift": gift, "order": order}
+    return {**world, "boss": boss}
 
 
 def snapshot():
@@ -184,6 +207,7 @@ def snapshot():
         Currency.objects.values().get(is_default=True),
         sorted(Order.objects.values_list("pk", "status")),
         sorted(Gift.objects.values_list("pk", "name", "is_active", "stock")),
+        BudgetMovement.objects.count(),
     )
 
 

@@ -824,7 +824,7 @@ def test_accrual_table_for_a_manager_shows_only_their_departments(as_manager, st
 def history(staff, administrator, manager, bonuses):
     """Entries on several company days; 23:30 on 1 March and 00:30 on 2 March are one UTC day."""
     anna, boris, clara, dmitri = (staff[n] for n in ("Anna", "Boris", "Clara", "Dmitri"))
-    stars = Currency.objects.create(name="Stars")
+    stars = Currency.objects.create(name="Stars", budget_period="month", budget_allowance=1000)  # managers may grant
     e = {}
     # The staff fixture accrued earlier today; these dated entries go to fresh employees' ledgers in
     # another currency and to new people, so every account's entries stay in time order.
@@ -1105,7 +1105,7 @@ def test_log_page_costs_the_same_queries_for_10_and_50_entries(
 ):
     def post_history(people: int):
         """Five entries per employee, of every shape the log shows: accruals, batches, orders, write-offs."""
-        people = [make_user() for _ in range(people)]
+        people = [make_user(department=manager.managed_departments.get()) for _ in range(people)]  # the manager's
         for person in people:
             services.accrue(user=person, amount=100, actor=administrator, comment="Hello")
         services.accrue_many(users=people, amount=5, actor=manager, source="manager")
