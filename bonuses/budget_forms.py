@@ -1,4 +1,5 @@
-"""Forms of the budgets screens: an administrator's top-up or reduction of one budget, or of several."""
+"""Forms of the budgets screens: an administrator's top-up or reduction of one budget, or of several; and
+the reason of a rejected grant request."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -58,3 +59,12 @@ class BudgetChangeForm(forms.Form):
 
 class BudgetBulkChangeForm(BulkSelectionForm, BudgetChangeForm):
     """The same change of the budgets of the managers selected in the table (`employees`), or of all it shows."""
+
+
+class RejectRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The requester reads it in the e-mail and on their requests page."),
+    )

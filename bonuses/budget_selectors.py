@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from . import rules
 from .filters import BudgetFilter
-from .models import ZERO, Budget, BudgetMovement, Currency
+from .models import ZERO, Budget, BudgetMovement, Currency, GrantRequest
 from .roles import budget_holders, grants_from_budget
 from .services import get_currency
 from .services.budgets import opening_figures
@@ -160,3 +160,15 @@ def budget_selection(currency, *, employees: list[int], select_all: bool, filter
         return employees
     filterset = BudgetFilter(QueryDict(filters), queryset=budget_rows(currency))
     return sorted(filterset.qs.values_list("pk", flat=True)) if filterset.is_valid() else []
+
+
+def pending_requests():
+    """The grant requests waiting for approval, oldest first (the approvals queue)."""
+    requests = GrantRequest.objects.filter(status=GrantRequest.Status.PENDING).order_by("created_at", "pk")
+    return requests.select_related("requester", "currency").prefetch_related("recipients")
+
+
+def requests_of(user):
+    """The user's own grant requests, newest first."""
+    requests = GrantRequest.objects.filter(requester=user).order_by("-created_at", "-pk")
+    return requests.select_related("currency", "decided_by").prefetch_related("recipients")

@@ -124,3 +124,28 @@ class BudgetBelowGranted(BudgetError):
 
 class AlreadyReturned(BudgetError):
     default_message = _("This grant has already been returned to the budget.")
+
+
+# Four-eyes approval ---------------------------------------------------------------------------
+
+
+class ApprovalError(BonusError):
+    default_message = _("The request cannot be decided.")
+
+
+class SelfApproval(ApprovalError):
+    """Four eyes: the requester cannot approve (or reject) their own request."""
+
+    default_message = _("You cannot decide your own request: another administrator must.")
+
+
+class NotAnApprover(ApprovalError):
+    default_message = _("Only an administrator can approve or reject a request.")
+
+
+class RequestDecided(ApprovalError):
+    default_message = _("The request was already decided.")
+
+
+class ReasonRequired(ApprovalError):
+    default_message = _("Give the reason for the rejection.")

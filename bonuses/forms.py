@@ -249,6 +249,14 @@ class CurrencySettingsForm(forms.ModelForm):
         help_text=_("Per active employee of the departments a manager manages, counted when the period opens."),
     )
     budget_rollover_cap = AmountField(label=_("Rolls over at most"), required=False, help_text=_("Empty: all of it."))
+    # Four-eyes approval: the thresholds above which a grant waits for an administrator (empty: none).
+    approval_per_employee = AmountField(label=_("A manager's grant of more than this per employee"), required=False)
+    approval_total = AmountField(label=_("A manager's bulk grant of more than this in all"), required=False)
+    approval_admin_total = AmountField(
+        label=_("An administrator's bulk grant of more than this in all"),
+        required=False,
+        help_text=_("It needs a second administrator. Empty: administrators' grants need no approval."),
+    )
 
     class Meta:
         model = Currency
@@ -266,6 +274,10 @@ class CurrencySettingsForm(forms.ModelForm):
             "budget_per_employee",
             "budget_rollover",
             "budget_rollover_cap",
+            "approval_required",
+            "approval_per_employee",
+            "approval_total",
+            "approval_admin_total",
         ]
 
     def __init__(self, *args, **kwargs):

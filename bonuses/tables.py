@@ -4,6 +4,7 @@ template."""
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from giftshop.web.tables import ActionsColumn, amount_html
@@ -234,3 +235,69 @@ class BudgetMovementTable(tables.Table):
 
     def order_at(self, queryset, is_descending):
         return queryset.order_by(*(("-at", "-id") if is_descending else ("at", "id"))), True
+
+
+def recipients_text(record) -> str:
+    """The first names of a request's recipients, then how many more."""
+    people = list(record.recipients.all())
+    names = ", ".join(person.full_name for person in people[:3])
+    more = len(people) - 3
+    return names if more <= 0 else _("%(names)s and %(count)d more") % {"names": names, "count": more}
+
+
+class ApprovalTable(tables.Table):
+    """The approvals queue: the requests waiting, oldest first."""
+
+    requester = tables.Column(verbose_name=_("Requester"), accessor="requester__full_name", orderable=False)
+    recipients = tables.Column(verbose_name=_("Recipients"), accessor="pk", orderable=False)
+    amount = tables.Column(verbose_name=_("Per employee"), attrs=FIGURE_ATTRS, orderable=False)
+    total = tables.Column(verbose_name=_("Total"), attrs=FIGURE_ATTRS, orderable=False)
+    comment = tables.Column(verbose_name=_("Comment"), orderable=False, attrs={"td": {"class": "text-break"}})
+    created_at = tables.Column(verbose_name=_("Age"), orderable=False)
+    actions = ActionsColumn("bonuses/partials/approval_actions.html")
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "approval-table"}
+        row_attrs = {"data-request": lambda record: record.pk}
+        empty_text = _("No request waits for approval.")
+
+    def __init__(self, *args, viewer, **kwargs):
+        self.viewer = viewer  # nobody decides their own request
+        super().__init__(*args, **kwargs)
+
+    def render_recipients(self, record):
+        return recipients_text(record)
+
+    def render_amount(self, record):
+        return amount_html(record.amount, currency=record.currency)
+
+    def render_total(self, record):
+        return format_html("{} {}", amount_html(record.total, currency=record.currency), record.currency.name)
+
+    def render_created_at(self, value):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), timesince(value))
+
+
+class MyRequestTable(tables.Table):
+    """A grantor's own requests and what became of them."""
+
+    created_at = tables.DateTimeColumn(verbose_name=_("Requested"), format="Y-m-d H:i", orderable=False)
+    recipients = tables.Column(verbose_name=_("Recipients"), accessor="pk", orderable=False)
+    total = tables.Column(verbose_name=_("Total"), attrs=FIGURE_ATTRS, orderable=False)
+    status = tables.Column(verbose_name=_("Status"), orderable=False)
+    decided_by = tables.Column(verbose_name=_("Decided by"), accessor="decided_by__full_name", orderable=False)
+    reason = tables.Column(verbose_name=_("Reason"), orderable=False, attrs={"td": {"class": "text-break"}})
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "my-requests"}
+        empty_text = _("You have made no grant requests.")
+
+    def render_recipients(self, record):
+        return recipients_text(record)
+
+    def render_total(self, record):
+        return format_html("{} {}", amount_html(record.total, currency=record.currency), record.currency.name)
+
+    def render_status(self, record):
+        styles = {"pending": "text-bg-warning", "approved": "text-bg-success", "rejected": "text-bg-danger"}
+        return format_html('<span class="badge {}">{}</span>', styles[record.status], record.get_status_display())

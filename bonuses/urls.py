@@ -3,7 +3,7 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accrual, budgets, currency_settings, log, write_off
+from .views import accrual, approvals, budgets, currency_settings, log, write_off
 
 app_name = "bonuses"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("budgets/", budgets.BudgetListView.as_view(), name="budget-list"),
     path("budgets/<int:pk>/change/", budgets.BudgetChangeView.as_view(), name="budget-change"),
     path("budgets/bulk/", budgets.BudgetBulkChangeView.as_view(), name="budget-bulk"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approval-list"),
+    path("approvals/<int:pk>/approve/", approvals.ApproveView.as_view(), name="approval-approve"),
+    path("approvals/<int:pk>/reject/", approvals.RejectView.as_view(), name="approval-reject"),
+    path("requests/", approvals.MyRequestListView.as_view(), name="my-requests"),
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),
 ]

@@ -9,6 +9,7 @@ still finds them, looked up only when asked for (PEP 562), so the ledger never i
 
 from importlib import import_module
 
+from .approvals import ApprovalPolicy, GrantRequest
 from .base import AMOUNT, ZERO, ImmutableModel, ImmutableQuerySet
 from .budgets import Budget, BudgetMovement, BudgetPolicy
 from .ledger import (
@@ -43,12 +44,14 @@ __all__ = [
     "ZERO",
     "Account",
     "Allocation",
+    "ApprovalPolicy",
     "Batch",
     "Budget",
     "BudgetMovement",
     "BudgetPolicy",
     "Currency",
     "Entry",
+    "GrantRequest",
     "IdempotencyKey",
     "ImmutableModel",
     "ImmutableQuerySet",

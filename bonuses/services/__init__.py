@@ -27,6 +27,7 @@ that compare the two settlement implementations reach into `settlement` and `set
 
 from .accounts import queue_expiry_reminders, set_account_state
 from .accrual import accrue, accrue_many
+from .approvals import approve_request, reject_request
 from .budget_changes import set_budget, top_up_budget, top_up_budgets
 from .budgets import check_grant, open_budgets, return_grants, return_to_budget
 from .core import BATCH_SIZE
@@ -40,12 +41,14 @@ __all__ = [
     "SettleResult",
     "accrue",
     "accrue_many",
+    "approve_request",
     "capture",
     "check_grant",
     "get_currency",
     "open_budgets",
     "queue_expiry_reminders",
     "refund",
+    "reject_request",
     "release",
     "reserve",
     "return_grants",

@@ -273,9 +273,7 @@ def return_to_budget(
 ) -> Budget | None:
     """Give a reversed grant back to the budget it was drawn from; None if it drew on none (an administrator's).
 
-    The reversal (services.reverse_batch) calls it in its own transaction, after locking the accounts. A
-    budget already closed takes it back and at once rolls it over or lets it lapse, as its end did with
-    what was left.
+    The reversal (services.reverse_batch) calls it in its own transaction, after locking the accounts.
     """
     if (batch is None) == (entry is None):
         raise ValueError("Give a batch or an entry.")
@@ -288,15 +286,20 @@ def return_to_budget(
         if BudgetMovement.objects.filter(kind=Kind.RETURNED, **link).exists():
             raise exceptions.AlreadyReturned()
         now = max(timezone.now(), grant.at)
-        closed = budget.closed_at is not None
-        successor = _successor(budget, now) if closed else None  # opened first: it closes the ended ones
-        budget.closed_at = None  # reopened for the moment it holds what came back (a closed budget has no left)
-        post_movement(
-            budget, Kind.RETURNED, -grant.amount, now, actor=actor, comment=rules.clean_comment(comment), **link
-        )
-        if closed:
-            _close(budget, successor, -grant.amount)
+        comment = rules.clean_comment(comment)
+        give_back(budget, Kind.RETURNED, -grant.amount, now, actor=actor, comment=comment, **link)
     return budget
+
+
+def give_back(budget: Budget, kind: str, amount: Decimal, at: datetime, **fields) -> None:
+    """Points back to the locked budget (a grant returned, a hold released). A budget already closed takes
+    them and at once rolls them over or lets them lapse, as its end did with what was left."""
+    closed = budget.closed_at is not None
+    successor = _successor(budget, at) if closed else None  # opened first: it closes the ended ones
+    budget.closed_at = None  # reopened for the moment it holds what came back (a closed budget has no left)
+    post_movement(budget, kind, amount, at, **fields)
+    if closed:
+        _close(budget, successor, amount)
 
 
 def return_grants(batch: Batch, actor, comment: str = "") -> Budget | None:

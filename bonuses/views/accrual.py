@@ -32,8 +32,9 @@ from ..exceptions import BonusError
 from ..exports import AccrualExport
 from ..filters import EmployeeFilter
 from ..forms import AccrualForm, BulkAccrualForm, BulkSelectionForm
-from ..models import Currency
+from ..models import Currency, GrantRequest
 from ..tables import AccrualTable
+from .approvals import requested
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -181,6 +182,8 @@ class AccrualCreateView(AccrualFormView):
         return services.accrue(user=self.employee, **self.accrual(form))
 
     def done(self, form, entry):
+        if isinstance(entry, GrantRequest):
+            return requested(self, entry)
         currency = form.cleaned_data["currency"]
         messages.success(
             self.request,
@@ -236,6 +239,8 @@ class AccrualBulkView(AccrualFormView):
         return services.accrue_many(users=self.recipients, **self.accrual(form))
 
     def done(self, form, batch):
+        if isinstance(batch, GrantRequest):
+            return requested(self, batch)
         currency = form.cleaned_data["currency"]
         summary = ngettext(
             "%(count)d employee received %(amount)s %(currency)s, %(total)s in all.",

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from bonuses import services
-from bonuses.models import Account, Batch, BudgetMovement, Currency, Entry, Lot
+from bonuses.models import Account, Batch, BudgetMovement, Currency, Entry, GrantRequest, Lot
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift, Order
 from users.models import Department
@@ -153,6 +153,23 @@ CASES = [
     Case("gift-update-POST", "gift-update", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/", gift_data),
     Case("gift-delete-POST", "gift-delete", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/delete/", dict),
     Case("my-budget", "my-budget", "GET", lambda w: "/bonuses/budget/", manager_may=True),
+    Case("my-requests", "my-requests", "GET", lambda w: "/bonuses/requests/", manager_may=True),
+    Case("approval-list", "approval-list", "GET", lambda w: "/bonuses/approvals/"),
+    Case(
+        "approval-approve-POST",
+        "approval-approve",
+        "POST",
+        lambda w: f"/bonuses/approvals/{w['request'].pk}/approve/",
+        dict,
+    ),
+    Case("approval-reject-GET", "approval-reject", "GET", lambda w: f"/bonuses/approvals/{w['request'].pk}/reject/"),
+    Case(
+        "approval-reject-POST",
+        "approval-reject",
+        "POST",
+        lambda w: f"/bonuses/approvals/{w['request'].pk}/reject/",
+        lambda w: {"reason": "Not now"},
+    ),
     Case("budget-list", "budget-list", "GET", lambda w: "/bonuses/budgets/"),
     Case("budget-list-export", "budget-list", "GET", lambda w: "/bonuses/budgets/?export=xlsx"),
     Case("budget-change-GET", "budget-change", "GET", lambda w: f"/bonuses/budgets/{w['boss'].pk}/change/"),
@@ -195,7 +212,10 @@ def world(bonuses, employee, make_user, administrator):
     Currency.objects.filter(pk=bonuses.pk).update(budget_period="month", budget_allowance=100)
     boss = make_user("boss@example.com", role="Managers", manages=[outsider.department], full_name="Bo Boss")
     world = {"employee": employee, "outsider": outsider, "currency": bonuses, "gift": gift, "order": order}
-    return {**world, "boss": boss}
+    # A grant request of the boss's waiting for approval, for the approvals screens.
+    Currency.objects.filter(pk=bonuses.pk).update(approval_required=True, approval_per_employee=50)
+    request = services.accrue(user=outsider, amount=60, actor=boss)
+    return {**world, "boss": boss, "request": request}
 
 
 def snapshot():
@@ -208,6 +228,7 @@ def snapshot():
         sorted(Order.objects.values_list("pk", "status")),
         sorted(Gift.objects.values_list("pk", "name", "is_active", "stock")),
         BudgetMovement.objects.count(),
+        sorted(GrantRequest.objects.values_list("pk", "status")),
     )
 
 
