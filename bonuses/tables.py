@@ -210,6 +210,9 @@ class BudgetMovementTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "budget-movements"}
         order_by = ("-at",)
         empty_text = _("No movements yet.")
+        template_name = "bonuses/partials/scroll_table.html"
+
+    region_label = _("Movements")
 
     def render_period(self, record):
         return period_label(record.budget.period, record.budget.period_start)
@@ -291,6 +294,9 @@ class MyRequestTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "my-requests"}
         empty_text = _("You have made no grant requests.")
+        template_name = "bonuses/partials/scroll_table.html"
+
+    region_label = _("My grant requests")
 
     def render_recipients(self, record):
         return recipients_text(record)
