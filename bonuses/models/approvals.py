@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import rules
 from ..exceptions import InvalidAmount
 from .base import AMOUNT, within_maximum
+from .budgets import optional_amounts_within_limits
 
 APPROVAL_AMOUNTS = ("approval_per_employee", "approval_total", "approval_admin_total")
 
@@ -66,13 +67,8 @@ class ApprovalPolicy(models.Model):
 
 
 def approval_constraints() -> list[models.CheckConstraint]:
-    return [
-        models.CheckConstraint(
-            condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": 0, f"{name}__lte": rules.MAX_OPERATION}),
-            name=f"currency_{name}_within_limits",
-        )
-        for name in APPROVAL_AMOUNTS
-    ]
+    """The database's part of the approval policy, for Currency's Meta."""
+    return optional_amounts_within_limits(APPROVAL_AMOUNTS)
 
 
 class GrantRequest(models.Model):

@@ -94,15 +94,20 @@ class BudgetPolicy(models.Model):
             raise ValidationError(errors)
 
 
-def policy_constraints() -> list[models.CheckConstraint]:
-    """The database's part of the policy rules, for Currency's Meta (an abstract model's would be lost there)."""
-    amounts = [
+def optional_amounts_within_limits(names) -> list[models.CheckConstraint]:
+    """Currency's optional policy amounts: empty, or above zero and at most rules.MAX_OPERATION."""
+    return [
         models.CheckConstraint(
             condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": 0, f"{name}__lte": rules.MAX_OPERATION}),
             name=f"currency_{name}_within_limits",
         )
-        for name in POLICY_AMOUNTS
+        for name in names
     ]
+
+
+def policy_constraints() -> list[models.CheckConstraint]:
+    """The database's part of the policy rules, for Currency's Meta (an abstract model's would be lost there)."""
+    amounts = optional_amounts_within_limits(POLICY_AMOUNTS)
     period = Q(budget_period__in=BudgetPolicy.Period.values)
     return [*amounts, models.CheckConstraint(condition=period, name="currency_budget_period_known")]
 

@@ -172,8 +172,9 @@ def test_administrator_pages(page, login, live_server, administrator, employee, 
     expect(dialog.get_by_label("Amount")).to_have_attribute("aria-invalid", "true")
     audit("accrual-modal-refused")
     page.keyboard.press("Escape")
-    page.get_by_test_id("accrual-table").locator("input[data-select-row]").first.check()
-    page.locator("tr[data-employee]").nth(1).locator("input[data-select-row]").check()
+    # Two rows other than one's own (nobody accrues to themselves, issue 11).
+    page.locator(f"tr[data-employee='{employee.pk}'] input[data-select-row]").check()
+    page.locator(f"tr[data-employee='{company['colleague'].pk}'] input[data-select-row]").check()
     open_modal(page, page.get_by_role("button", name="Add bonuses (2)"), "Add bonuses · 2 employees")
     audit("accrual-bulk-modal")
     page.keyboard.press("Escape")
