@@ -13,9 +13,13 @@ Then it measures, each time against raw SQL doing the same writes in the same ru
   of the accounts on a second, identical set of employees;
 - ledger_daily_expiry: `manage.py bonuses_daily` expiring those 10% of the lots, against the
   UPDATE / INSERT ... SELECT statements doing the same (run first, in a transaction that is
-  rolled back, so the service then starts from the same state).
+  rolled back, so the service then starts from the same state);
+- ledger_manager_grant_10k: the same `services.accrue_many` by a manager, with the budget check
+  (scope, the budget's lock and movement), against the same grant by an administrator on alike
+  employees (goal 1.2).
 
-It prints one `BENCH <name> ratio=<service time / raw time> goal=3` line per measure and
+It prints one `BENCH <name> ratio=<service time / raw time> goal=3` line per measure (goal=1.2 for the
+manager's grant) and
 informational lines that do not start with BENCH; it exits 0 when a goal is missed and non-zero
 on an error, including a ledger identity that fails (`check_ledger`'s test, run on a random
 sample of accounts after the service runs).
@@ -48,6 +52,7 @@ WARMUP_COUNT = max(1, min(100, ACCRUE_COUNT // 10))
 ACCRUE_AMOUNT = Decimal("25.00")
 LEDGER_SAMPLE = 150
 GOAL = 3
+MANAGER_GOAL = 1.2  # a manager's grant with the budget check, to the same grant by an administrator
 PROFILE = common.flag("BENCH_PROFILE")
 TABLES = ("users_user", "bonuses_account", "bonuses_lot", "bonuses_entry", "bonuses_allocation")
 
@@ -204,6 +209,49 @@ def service_accrue(user_ids: list[int], timeline: Timeline, currency, actor):
     )
 
 
+def manager_grant(unused: list[int], timeline: Timeline, currency, administrator) -> int:
+    """Measure 3: a manager's bulk grant with the budget check (the scope, the budget's lock, its movement) as
+    a ratio to the same grant by an administrator, on alike employees nobody granted to yet. Returns the
+    failed checks."""
+    from django.contrib.auth.models import Group
+
+    from bonuses import selectors, services
+    from bonuses.models import Budget
+    from users.models import Department, User
+
+    say(f"manager's accrue_many: {ACCRUE_COUNT} employees per run, within a budget")
+    services.update_currency_settings(currency, budget_period="month", budget_allowance=Decimal("10000000"))
+    manager = User.objects.create_user("bench-manager@example.org", None, full_name="Bench Manager")
+    manager.groups.add(Group.objects.get(name="Managers"))
+    manager.managed_departments.set(Department.objects.all())
+    staffed = set(User.objects.filter(pk__in=unused, department__isnull=False).values_list("pk", flat=True))
+    people = [pk for pk in unused if pk in staffed]
+    count = min(ACCRUE_COUNT, (len(people) - 2 * WARMUP_COUNT) // 2)
+    warm, admin_set, manager_set = people[: 2 * WARMUP_COUNT], people[-2 * count : -count], people[-count:]
+    measured("warm-up administrator", lambda: service_accrue(warm[:WARMUP_COUNT], timeline, currency, administrator))
+    measured("warm-up manager", lambda: service_accrue(warm[WARMUP_COUNT:], timeline, currency, manager))
+    admin_seconds, _batch = measured(
+        "accrue_many by an administrator", lambda: service_accrue(admin_set, timeline, currency, administrator)
+    )
+    manager_seconds, batch = measured(
+        "accrue_many by a manager", lambda: service_accrue(manager_set, timeline, currency, manager), profile=PROFILE
+    )
+    ratio = manager_seconds / max(admin_seconds, 1e-9)
+    verdict = common.report("ledger_manager_grant_10k", ratio, MANAGER_GOAL)
+    say(
+        f"  ledger_manager_grant_10k: manager {manager_seconds:.3f} s / administrator {admin_seconds:.3f} s"
+        f" = {ratio:.2f} (goal {MANAGER_GOAL}: {verdict})"
+    )
+    budget = Budget.objects.get(manager=manager)
+    expected = ACCRUE_AMOUNT * (count + WARMUP_COUNT)
+    problems = selectors.budget_problems(budget)
+    if batch_entries(batch.pk) != count or budget.granted != expected or problems:
+        say(f"  ERROR: the manager's grant or budget is wrong: granted {budget.granted}, not {expected}; {problems}")
+        return 1
+    say(f"  budget: granted {budget.granted}, left {budget.left}; its movements sum to its figures")
+    return 0
+
+
 def batch_entries(batch_id: int) -> int:
     from bonuses.models import Entry
 
@@ -332,6 +380,7 @@ def run(where: str, _urls: list[str]) -> int:
     for label, user_ids in (("service accrual", service_set), ("raw SQL accrual", raw_set)):
         ids = list(Account.objects.filter(user_id__in=user_ids).values_list("pk", flat=True))
         failed += check_sample(label, ids, 25, rng)
+    failed += manager_grant(employees[2 * ACCRUE_COUNT + 2 * WARMUP_COUNT :], timeline, currency, actor)
 
     # Measure 2: the raw variant runs in a transaction that is rolled back, then the service
     # runs on the same state; both must leave the same sums.

@@ -131,3 +131,77 @@ class ReversalShortfall(BonusError):
     def __init__(self, message=None, shortfalls: tuple[Shortfall, ...] = ()):
         super().__init__(message)
         self.shortfalls = tuple(shortfalls)
+
+
+# Grants and managers' budgets ------------------------------------------------------------------
+
+
+class SelfAward(BonusError):
+    """Nobody accrues points to themselves (an administrator may to another administrator)."""
+
+    default_message = _("You cannot accrue points to yourself.")
+
+
+class OutsideScope(BonusError):
+    """A manager grants only to the employees of the departments they manage."""
+
+    default_message = _("You may grant bonuses only to the employees of the departments you manage.")
+
+
+class BudgetError(BonusError):
+    """The root of the errors of managers' budgets."""
+
+    default_message = _("The budget does not allow this.")
+
+
+class NoBudgetPolicy(BudgetError):
+    """The currency has no budget policy: managers cannot grant it, and there are no budgets to change."""
+
+    default_message = _("This currency has no budget policy: managers cannot grant it.")
+
+
+class NoBudget(BudgetError):
+    """There is no budget for the operation: its period is over, or the person grants from none."""
+
+    default_message = _("There is no budget for this period.")
+
+
+class BudgetExceeded(BudgetError):
+    """A manager's grant beyond what is left of their budget; nothing of it is granted."""
+
+    default_message = _("The grant is more than what is left of your budget.")
+
+
+class BudgetBelowGranted(BudgetError):
+    """A reduction would take a budget below what was granted (and is held) from it."""
+
+    default_message = _("A budget cannot be reduced below what was granted from it.")
+
+
+class AlreadyReturned(BudgetError):
+    default_message = _("This grant has already been returned to the budget.")
+
+
+# Four-eyes approval ---------------------------------------------------------------------------
+
+
+class ApprovalError(BonusError):
+    default_message = _("The request cannot be decided.")
+
+
+class SelfApproval(ApprovalError):
+    """Four eyes: the requester cannot approve (or reject) their own request."""
+
+    default_message = _("You cannot decide your own request: another administrator must.")
+
+
+class NotAnApprover(ApprovalError):
+    default_message = _("Only an administrator can approve or reject a request.")
+
+
+class RequestDecided(ApprovalError):
+    default_message = _("The request was already decided.")
+
+
+class ReasonRequired(ApprovalError):
+    default_message = _("Give the reason for the rejection.")

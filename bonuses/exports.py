@@ -1,9 +1,10 @@
-"""The ledger's Excel exports (SPEC.md section 7): the accrual table and the log, declared column by column."""
+"""The ledger's Excel exports (SPEC.md section 7): the accrual table, the log and the managers' budgets,
+declared column by column."""
 
 from django.utils.translation import gettext_lazy as _
 
 from giftshop.web.xlsx import Column, SheetExport, labels, points_format
-from users.models import User
+from users.models import Department, User
 
 from .models import Entry
 
@@ -59,3 +60,34 @@ class LogExport(SheetExport):
         Column(_("Order"), "reservation__reference", 14),
     ]
     extra_fields = ("currency__whole_numbers",)
+
+
+class BudgetExport(SheetExport):
+    """The budgets table's rows, every page: each manager's budget of the current period in its currency."""
+
+    name = "budgets"
+    title = _("Managers' budgets")
+    columns = [
+        Column(_("Manager"), "full_name", 28),
+        Column(_("E-mail"), "email", 32),
+        Column(_("Departments"), "pk", 32, cell="department_names"),
+        Column(_("First day"), "period_start", 12),
+        Column(_("Allowance"), "allowance", 14, points_format, cell="points"),
+        Column(_("Granted"), "granted", 14, points_format, cell="points"),
+        Column(_("Held for approval"), "held", 14, points_format, cell="points"),
+        Column(_("Left"), "left", 14, points_format, cell="points"),
+    ]
+
+    def read(self, queryset):
+        return queryset.prefetch_related(None)
+
+    def begin_chunk(self, chunk):
+        """The departments the chunk's managers manage, in one query."""
+        self.departments: dict[int, list[str]] = {}
+        ids = [row[self.index["pk"]] for row in chunk]
+        links = Department.managers.through.objects.filter(user_id__in=ids).values_list("user_id", "department__name")
+        for user_id, name in links:
+            self.departments.setdefault(user_id, []).append(name)
+
+    def department_names(self, pk: int, row: tuple) -> str:
+        return ", ".join(sorted(self.departments.get(pk, [])))

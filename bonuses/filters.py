@@ -74,3 +74,20 @@ class LogFilter(django_filters.FilterSet):
         model = Entry
         fields = []
         form = PeriodForm
+
+
+class BudgetFilter(django_filters.FilterSet):
+    """The budgets table's filters (its currency is the page's own choice, as on the accrual table)."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    department = ModelMultipleIdsFilter(
+        field_name="managed_departments", queryset=Department.objects.all(), label=_("Department"), distinct=True
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(full_name__icontains=value) | Q(email__icontains=value)) if value else queryset

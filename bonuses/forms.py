@@ -279,6 +279,31 @@ class CurrencySettingsForm(forms.ModelForm):
     """
 
     POLICY_FIELDS = {Currency.BurnPolicy.FROM_CREDITING: ("lifetime_value", "lifetime_unit")}
+    BUDGET_FIELDS = ("budget_allowance", "budget_per_employee", "budget_rollover", "budget_rollover_cap")
+    BASIS_FIELDS = {"fixed": "budget_allowance", "per_employee": "budget_per_employee"}
+
+    # The budget policy: the period, then one of the two allowances (`budget_basis` says which), the rollover.
+    budget_basis = forms.ChoiceField(
+        label=_("Allowance"),
+        choices=[("fixed", _("A fixed amount per manager")), ("per_employee", _("An amount per employee managed"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    budget_allowance = AmountField(label=_("Allowance per manager"), required=False)
+    budget_per_employee = AmountField(
+        label=_("Allowance per employee managed"),
+        required=False,
+        help_text=_("Per active employee of the departments a manager manages, counted when the period opens."),
+    )
+    budget_rollover_cap = AmountField(label=_("Rolls over at most"), required=False, help_text=_("Empty: all of it."))
+    # Four-eyes approval: the thresholds above which a grant waits for an administrator (empty: none).
+    approval_per_employee = AmountField(label=_("A manager's grant of more than this per employee"), required=False)
+    approval_total = AmountField(label=_("A manager's bulk grant of more than this in all"), required=False)
+    approval_admin_total = AmountField(
+        label=_("An administrator's bulk grant of more than this in all"),
+        required=False,
+        help_text=_("It needs a second administrator. Empty: administrators' grants need no approval."),
+    )
 
     class Meta:
         model = Currency
@@ -291,6 +316,15 @@ class CurrencySettingsForm(forms.ModelForm):
             "lifetime_unit",
             "expiry_reminder_days",
             "requires_confirmation",
+            "budget_period",
+            "budget_allowance",
+            "budget_per_employee",
+            "budget_rollover",
+            "budget_rollover_cap",
+            "approval_required",
+            "approval_per_employee",
+            "approval_total",
+            "approval_admin_total",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -298,6 +332,35 @@ class CurrencySettingsForm(forms.ModelForm):
         self.steps = BurnStepFormSet(
             self.data if self.is_bound else None, prefix="steps", initial=stored_steps(self.instance)
         )
+        self.fields["budget_basis"].initial = "per_employee" if self.instance.budget_per_employee else "fixed"
+
+    @property
+    def chosen_basis(self) -> str:
+        """The chosen allowance: the posted one, else the stored one."""
+        posted = self.data.get(self.add_prefix("budget_basis")) if self.is_bound else None
+        return posted if posted in self.BASIS_FIELDS else self.fields["budget_basis"].initial
+
+    @property
+    def chosen_period(self) -> str:
+        """The chosen budget period ("": no budgets): the posted one, else the stored one."""
+        if not self.is_bound:
+            return self.instance.budget_period
+        posted = self.data.get(self.add_prefix("budget_period")) or ""  # not posted: no budgets, as Django reads it
+        return posted if posted in Currency.Period.values else self.instance.budget_period
+
+    def ignored_fields(self) -> list[str]:
+        """What is posted for another burn-out policy, another allowance, or budgets not chosen."""
+        ignored = [name for policy, names in self.POLICY_FIELDS.items() if policy != self.policy for name in names]
+        if not self.chosen_period:
+            return [*ignored, "budget_basis", *self.BUDGET_FIELDS]
+        ignored += [name for basis, name in self.BASIS_FIELDS.items() if basis != self.chosen_basis]
+        return ignored if self.chosen_rollover else [*ignored, "budget_rollover_cap"]
+
+    @property
+    def chosen_rollover(self) -> bool:
+        if self.is_bound:
+            return bool(self.data.get(self.add_prefix("budget_rollover")))
+        return self.instance.budget_rollover
 
     def validate_unique(self):
         """Everything but the name: the service checks it in any letter case, with one message for every case."""
@@ -314,7 +377,7 @@ class CurrencySettingsForm(forms.ModelForm):
 
     def full_clean(self):
         # Another policy's fields are disabled while cleaning: Django cleans their stored value, not the posted one.
-        ignored = [name for policy, names in self.POLICY_FIELDS.items() if policy != self.policy for name in names]
+        ignored = self.ignored_fields() if self.is_bound else []
         for name in ignored:
             self.fields[name].disabled = True
         try:
@@ -332,4 +395,14 @@ class CurrencySettingsForm(forms.ModelForm):
                 self.add_error(None, _("Correct the burn-out steps below."))
                 # Currency.clean would check the stored steps instead, under a field this form does not have.
                 self.instance.burn_steps = []
+        data.pop("budget_basis", None)
+        if self.chosen_period:  # the other allowance is cleared: a policy has exactly one
+            chosen = self.BASIS_FIELDS[self.chosen_basis]
+            other = next(name for name in self.BASIS_FIELDS.values() if name != chosen)
+            data[other] = None
+            setattr(self.instance, other, None)
+            if data.get(chosen) is None and chosen not in self.errors:
+                self.add_error(chosen, _("Give the allowance."))
+                # Currency.clean would say it again under either allowance: it checks the stored policy instead.
+                data.pop("budget_period", None)
         return data

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -70,6 +71,25 @@ def add_period(day: date, value: int, unit: str) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+BUDGET_PERIODS = {"month": 1, "quarter": 3, "year": 12}  # months in each kind of budget period
+
+
+def budget_period(day: date, period: str) -> tuple[date, date]:
+    """The first and the last day of the budget period (a calendar month, quarter or year) containing `day`."""
+    months = BUDGET_PERIODS[period]
+    first = date(day.year, (day.month - 1) // months * months + 1, 1)
+    return first, add_period(first, months, "months") - timedelta(days=1)
+
+
+def period_label(period: str, start: date) -> str:
+    """A budget period as people name it: "March 2026", "Q1 2026", "2026"."""
+    if period == "month":
+        return date_format(start, "F Y")
+    if period == "quarter":
+        return _("Q%(quarter)d %(year)d") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
+    return str(start.year)
 
 
 def expiry_instant(day: date) -> datetime:

@@ -1,4 +1,8 @@
-"""Reads that apply the ledger's rules (SPEC.md section 5)."""
+"""Reads that apply the ledger's rules (SPEC.md section 5).
+
+The reads of managers' budgets are in `budget_selectors` and the roles in `roles`; both are named here too
+(`selectors.budget`, `selectors.can_manage`, ...), so that screens read everything from one place.
+"""
 
 import copy
 from dataclasses import dataclass
@@ -17,9 +21,21 @@ from django.utils.translation import gettext as _
 from users.models import Department
 
 from . import planner, rules
+from .budget_selectors import BudgetFigures as BudgetFigures
+from .budget_selectors import budget as budget
+from .budget_selectors import budget_movements as budget_movements
+from .budget_selectors import budget_problems as budget_problems
+from .budget_selectors import budget_rows as budget_rows
+from .budget_selectors import budget_selection as budget_selection
+from .budget_selectors import budgets_of as budgets_of
+from .budget_selectors import pending_requests as pending_requests
+from .budget_selectors import requests_of as requests_of
 from .exceptions import AccountBlocked, AccumulateOnly
 from .filters import EmployeeFilter
 from .models import AMOUNT, Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
+from .roles import budget_holders as budget_holders
+from .roles import can_grant, can_manage
+from .roles import grants_from_budget as grants_from_budget
 from .services import get_currency
 
 ZERO = Decimal("0.00")
@@ -200,16 +216,6 @@ def _readable(value) -> bool:
 
 
 # Screens -----------------------------------------------------------------------------------
-
-
-def can_manage(user) -> bool:
-    """Administrators: superusers, or `bonuses.manage_giftshop`."""
-    return user.is_authenticated and user.is_active and user.has_perm("bonuses.manage_giftshop")
-
-
-def can_grant(user) -> bool:
-    """Administrators, and managers with `bonuses.grant_bonuses`."""
-    return can_manage(user) or (user.is_authenticated and user.is_active and user.has_perm("bonuses.grant_bonuses"))
 
 
 def employees_in_scope(viewer):

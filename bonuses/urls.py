@@ -3,7 +3,7 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accounts, accrual, batches, currency_settings, log, write_off
+from .views import accounts, accrual, approvals, batches, budgets, currency_settings, log, write_off
 
 app_name = "bonuses"
 
@@ -17,6 +17,14 @@ urlpatterns = [
     path("employees/autocomplete/", accrual.EmployeeAutocompleteView.as_view(), name="employee-autocomplete"),
     path("log/", log.LogListView.as_view(), name="log-list"),
     path("batches/<int:pk>/", batches.BatchDetailView.as_view(), name="batch-detail"),
+    path("budget/", budgets.MyBudgetView.as_view(), name="my-budget"),
+    path("budgets/", budgets.BudgetListView.as_view(), name="budget-list"),
+    path("budgets/<int:pk>/change/", budgets.BudgetChangeView.as_view(), name="budget-change"),
+    path("budgets/bulk/", budgets.BudgetBulkChangeView.as_view(), name="budget-bulk"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approval-list"),
+    path("approvals/<int:pk>/approve/", approvals.ApproveView.as_view(), name="approval-approve"),
+    path("approvals/<int:pk>/reject/", approvals.RejectView.as_view(), name="approval-reject"),
+    path("requests/", approvals.MyRequestListView.as_view(), name="my-requests"),
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
     path("settings/currency/new/", currency_settings.CurrencyCreateView.as_view(), name="currency-create"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from bonuses.selectors import can_grant, can_manage
+from bonuses.selectors import can_grant, can_manage, grants_from_budget
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,16 @@ def navigation(request) -> dict:
     if can_grant(user):
         items.append(NavItem(_("Accrual of bonuses"), reverse("bonuses:accrual-list"), "cash-coin", "admin"))
         items.append(NavItem(_("Log"), reverse("bonuses:log-list"), "journal-text", "admin"))
+    if grants_from_budget(user):
+        items.append(NavItem(_("My budget"), reverse("bonuses:my-budget"), "piggy-bank", "admin"))
+    if can_grant(user):
+        items.append(NavItem(_("My grant requests"), reverse("bonuses:my-requests"), "hourglass-split", "admin"))
     if can_manage(user):
         items.append(NavItem(_("Orders"), reverse("shop:order-list"), "box-seam", "admin"))
         items.append(NavItem(_("Gift catalog"), reverse("shop:gift-list"), "gift", "admin"))
         items.append(NavItem(_("Write-offs"), reverse("bonuses:write-off"), "dash-circle", "admin"))
+        items.append(NavItem(_("Budgets"), reverse("bonuses:budget-list"), "piggy-bank", "admin"))
+        items.append(NavItem(_("Approvals"), reverse("bonuses:approval-list"), "check2-square", "admin"))
         items.append(NavItem(_("Settings"), reverse("bonuses:settings"), "sliders", "admin"))
     if user.is_active and user.is_staff and user.has_perm("users.view_user"):
         items.append(NavItem(_("Employees"), reverse("admin:users_user_changelist"), "people", "admin"))

@@ -12,6 +12,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from bonuses import rules
+from bonuses.models import Currency
 from tests.helpers import PASSWORD, ledger_state
 from users.models import Department, User
 
@@ -85,6 +87,9 @@ def administrator(make_user):
 
 @pytest.fixture
 def manager(make_user, department):
+    """The manager of Sales. Managers grant within budgets: the default currency gets a monthly budget policy
+    of 10,000,000 per manager (tests/bonuses/test_budgets.py tests the budgets themselves)."""
+    Currency.objects.filter(is_default=True).update(budget_period="month", budget_allowance=rules.MAX_OPERATION)
     return make_user("manager@example.com", role="Managers", manages=[department], full_name="Maria Manager")
 
 

@@ -1,6 +1,7 @@
 """The models of the ledger: `base.py` (amount columns, immutable rows), `ledger.py` (currencies,
-accounts, lots, entries, allocations, reservations, batches, idempotency keys) and `accounts.py` (the
-log of account states).
+accounts, lots, entries, allocations, reservations, batches, idempotency keys), `accounts.py` (the
+log of account states), `budgets.py` (managers' budgets and their movements; a currency's budget policy)
+and `approvals.py` (four-eyes approval: a currency's policy and the grant requests).
 
 The shop's models (`bonuses.shop.models`) and the outbox's (`giftshop.outbox.models`) lived here
 before they moved to apps of their own; `from bonuses.models import Gift, Order, OutgoingEmail, …`
@@ -10,7 +11,9 @@ still finds them, looked up only when asked for (PEP 562), so the ledger never i
 from importlib import import_module
 
 from .accounts import AccountStateChange
+from .approvals import ApprovalPolicy, GrantRequest
 from .base import AMOUNT, ZERO, ImmutableModel, ImmutableQuerySet
+from .budgets import Budget, BudgetMovement, BudgetPolicy
 from .ledger import (
     Account,
     Allocation,
@@ -44,9 +47,14 @@ __all__ = [
     "Account",
     "AccountStateChange",
     "Allocation",
+    "ApprovalPolicy",
     "Batch",
+    "Budget",
+    "BudgetMovement",
+    "BudgetPolicy",
     "Currency",
     "Entry",
+    "GrantRequest",
     "IdempotencyKey",
     "ImmutableModel",
     "ImmutableQuerySet",

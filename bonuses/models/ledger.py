@@ -45,13 +45,15 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import rules
 from ..exceptions import InvalidSettings
+from .approvals import ApprovalPolicy, approval_constraints
 from .base import AMOUNT, ZERO, ImmutableModel, within_maximum
+from .budgets import BudgetPolicy, policy_constraints
 
 LIFETIME_TOO_LONG = _("A lifetime can be at most 100 years (36,525 days or 1,200 months).")
 
 
-class Currency(models.Model):
-    """A kind of points, with the settings for working with it (SPEC.md sections 2 and 3)."""
+class Currency(BudgetPolicy, ApprovalPolicy):
+    """A kind of points, with the settings for working with it (SPEC.md sections 2 and 3) and its budget policy."""
 
     class BurnPolicy(models.TextChoices):
         NEVER = "never", _("Never")
@@ -112,6 +114,8 @@ class Currency(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_currency"),
+            *policy_constraints(),
+            *approval_constraints(),
         ]
 
     def __str__(self) -> str:
@@ -140,6 +144,8 @@ class Currency(models.Model):
                 self.burn_steps = rules.clean_burn_steps(self.burn_steps or rules.DEFAULT_BURN_STEPS)
             except InvalidSettings as exc:
                 raise ValidationError({"burn_steps": exc.message}) from None
+        self.clean_budget_policy()
+        self.clean_approval_policy()
 
 
 # The figures of SPEC.md section 5 that an account stores (Account.FIGURES).
@@ -390,6 +396,7 @@ class IdempotencyKey(models.Model):
     entry = models.ForeignKey(Entry, models.PROTECT, null=True, blank=True, related_name="+")
     batch = models.ForeignKey(Batch, models.PROTECT, null=True, blank=True, related_name="+")
     order = models.ForeignKey("shop.Order", models.PROTECT, null=True, blank=True, related_name="+")
+    grantrequest = models.ForeignKey("bonuses.GrantRequest", models.PROTECT, null=True, blank=True, related_name="+")
     error_class = models.CharField(max_length=50, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

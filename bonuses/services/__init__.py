@@ -17,9 +17,12 @@ What lives where:
 - `currency`: `get_currency`, `create_currency`, `update_currency_settings`;
 - `accounts`: `set_account_state` (logged as AccountStateChange rows), the check that only an
   administrator accrues to a blocked account, `queue_expiry_reminders` (writes that move no points);
-- `reversal`: `reverse_batch`, a compensating batch that takes a bulk accrual back, all or nothing.
+- `reversal`: `reverse_batch`, a compensating batch that takes a bulk accrual back, all or nothing
+  (a reversed manager's grant returns to their budget);
+- `budgets`: managers' budgets: `set_budget`, `top_up_budget(s)`, `return_to_budget` (a reversed grant),
+  `open_budgets` (the daily run); a manager's grant draws on their budget inside `accrue` / `accrue_many`;
 
-The package imports the models, `rules`, `planner`, `bulk`, `exceptions` and `notifications`
+The package imports the models, `rules`, `roles`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
 and nothing of the shop, which calls it. The application calls the names below; only the tests
 that compare the two settlement implementations reach into `settlement` and `settlement_sql`.
@@ -27,6 +30,9 @@ that compare the two settlement implementations reach into `settlement` and `set
 
 from .accounts import queue_expiry_reminders, set_account_state
 from .accrual import accrue, accrue_many
+from .approvals import approve_request, reject_request
+from .budget_changes import set_budget, top_up_budget, top_up_budgets
+from .budgets import check_grant, open_budgets, return_grants, return_to_budget
 from .core import BATCH_SIZE
 from .currency import create_currency, get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
@@ -39,17 +45,26 @@ __all__ = [
     "SettleResult",
     "accrue",
     "accrue_many",
+    "approve_request",
     "capture",
     "create_currency",
+    "check_grant",
     "get_currency",
+    "open_budgets",
     "queue_expiry_reminders",
     "refund",
+    "reject_request",
     "release",
     "reserve",
     "reverse_batch",
+    "return_grants",
+    "return_to_budget",
     "run_idempotent",
     "set_account_state",
+    "set_budget",
     "settle",
+    "top_up_budget",
+    "top_up_budgets",
     "update_currency_settings",
     "write_off",
 ]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import DecimalField, F, Max
 from django.db.models.functions import Round
 from django.utils import timezone
@@ -21,6 +21,8 @@ from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, notifications, rules
 from ..models import Account, Batch, Currency, Entry, Lot
+from ..roles import draws_on_budget
+from . import approvals, budgets
 from .accounts import check_accruable
 from .core import account_ids, lock_accounts, operation_moment, require_aware
 from .currency import get_currency
@@ -93,10 +95,14 @@ def accrue(
     activates_on: date | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
+    approval=None,
 ) -> Entry:
-    """Credit `amount` points to one employee as a new lot; returns the accrual entry."""
+    """Credit `amount` points to one employee as a new lot; returns the accrual entry, or the GrantRequest
+    the grant became when the currency's approval policy asks for a second person's approval.
+    `approval`: the request being approved (services.approve_request passes it)."""
     options = _options(amount, comment, source, expires_on, lifetime_days, activates_on)
-    return _accrue("accrue", [user.pk], options, get_currency(currency), require_aware(at), actor, idempotency_key)
+    currency = get_currency(currency)
+    return _accrue("accrue", [user.pk], options, currency, require_aware(at), actor, idempotency_key, approval)
 
 
 def accrue_many(
@@ -112,14 +118,17 @@ def accrue_many(
     activates_on: date | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
+    approval=None,
 ) -> Batch:
-    """Credit the same amount to many employees in one batch: all of them, or none."""
+    """Credit the same amount to many employees in one batch: all of them, or none. Returns the batch, or the
+    GrantRequest it became (as `accrue`)."""
     if hasattr(users, "values_list"):
         user_ids = sorted(set(users.values_list("pk", flat=True)))
     else:
         user_ids = sorted({getattr(u, "pk", u) for u in users})
     options = _options(amount, comment, source, expires_on, lifetime_days, activates_on)
-    return _accrue("accrue_many", user_ids, options, get_currency(currency), require_aware(at), actor, idempotency_key)
+    currency = get_currency(currency)
+    return _accrue("accrue_many", user_ids, options, currency, require_aware(at), actor, idempotency_key, approval)
 
 
 def _options(amount, comment, source, expires_on, lifetime_days, activates_on) -> dict:
@@ -134,8 +143,13 @@ def _options(amount, comment, source, expires_on, lifetime_days, activates_on) -
     }
 
 
-def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, actor, key) -> Entry | Batch:
-    """One accrual (`accrue`: returns its entry) or a batch of them (`accrue_many`: returns the batch)."""
+def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, actor, key, approval=None):
+    """One accrual (`accrue`: returns its entry) or a batch of them (`accrue_many`: returns the batch).
+
+    Nobody accrues to themselves. A manager who is not an administrator grants only to the employees of
+    the departments they manage and within their budget (services/budgets.py), drawn in this transaction
+    after the accounts are locked: over budget, nothing is accrued.
+    """
     payload = {
         "users": user_ids,
         "currency": currency.pk,
@@ -147,12 +161,23 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
         if not user_ids:
             raise exceptions.NoEmployees()
         rules.clean_amount(options["amount"], currency)  # refuse a bad amount before locking anything
+        # A manager's grant (decided by the actor, whatever the source says) draws on their budget.
+        policy = budgets.check_grant(actor, user_ids, currency)  # the currency, if the grant draws on a budget
         recipients = _active_emails(user_ids)
+        if approval is None:
+            request = _request_if_needed(operation, user_ids, options, policy or currency, at, actor)
+            if request is not None:
+                return request
         ids = account_ids(user_ids, currency, create=True)
         moment = operation_moment(at, lock_accounts(ids))
         check_accruable(ids, actor, currency)
-        accrual = _clean_accrual(currency, moment, **options)
+        if approval is not None:  # what the request held comes back to the budget, to be drawn again below
+            approvals.release_hold(approval, moment, actor)
+        source = "manager" if policy is not None and options["source"] in ACCRUAL_KINDS else options["source"]
+        accrual = _clean_accrual(currency, moment, **{**options, "source": source})
         _check_balance_room(ids, accrual.amount, currency, one=operation == "accrue")
+        total = accrual.amount * len(ids)
+        budget = budgets.draw(actor, policy, total, moment) if policy is not None else None
         settle_locked(Scope.of_ids(ids), [currency], moment)
         batch = None
         if operation == "accrue_many":
@@ -165,6 +190,9 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
                 at=moment,
             )
         _credit_new_lots(ids, accrual, moment, actor, batch)
+        entry = None if batch else Entry.objects.filter(account_id=ids[0]).latest("id")
+        if budget is not None:
+            budgets.record_grant(budget, total, moment, actor=actor, comment=accrual.comment, batch=batch, entry=entry)
         notifications.points_received(
             recipients=recipients,
             amount=accrual.amount,
@@ -173,9 +201,35 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
             activates_at=accrual.activates_at,
             expires_at=accrual.expires_at,
         )
-        return batch or Entry.objects.filter(account_id=ids[0]).latest("id")
+        return batch or entry
 
     return run_idempotent(actor, key, operation, payload, run)
+
+
+def _request_if_needed(operation, user_ids, options, currency, at, actor):
+    """The GrantRequest the grant becomes under the currency's approval policy (its points held on a manager's
+    budget), or None: the grant is posted now."""
+    if not currency.approval_required:
+        return None
+    moment = at or timezone.now()
+    from_budget = draws_on_budget(actor)
+    source = "manager" if from_budget and options["source"] in ACCRUAL_KINDS else options["source"]
+    accrual = _clean_accrual(currency, moment, **{**options, "source": source})  # refused now, not when approved
+    total = accrual.amount * len(user_ids)
+    bulk = operation == "accrue_many"
+    if not approvals.needs_approval(currency, from_budget=from_budget, bulk=bulk, amount=accrual.amount, total=total):
+        return None
+    cleaned = {**options, "comment": accrual.comment, "source": source}
+    with transaction.atomic():
+        return approvals.create_request(
+            actor=actor,
+            currency=currency,
+            operation=operation,
+            user_ids=user_ids,
+            options=cleaned,
+            amount=accrual.amount,
+            at=moment,
+        )
 
 
 def _active_emails(user_ids: list[int]) -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ def run_idempotent(
 ):
     """Run `run()` once per (actor, key): a repeat returns the first result or its refusal again.
 
-    `run()` returns an Entry, a Batch or an Order (what a repeat gets back). `check()`, if given, runs
+    `run()` returns an Entry, a Batch, an Order or a GrantRequest (what a repeat gets back). `check()`, if given, runs
     first and outside `run()`'s transaction: what it writes stays even when it refuses (a wrong
     confirmation code counts), and a repeat of the key does not run it again. Without a key, `run()`
     simply runs in a transaction.
@@ -50,12 +50,14 @@ def run_idempotent(
                 record = IdempotencyKey.objects.create(actor=actor, key=key, operation=operation, payload_hash=digest)
         except IntegrityError:
             # Someone used the key first (on PostgreSQL we waited for their commit): replay it.
-            record = IdempotencyKey.objects.select_related("entry", "batch", "order").get(actor=actor, key=key)
+            record = IdempotencyKey.objects.select_related("entry", "batch", "order", "grantrequest").get(
+                actor=actor, key=key
+            )
             if record.payload_hash != digest:
                 raise exceptions.IdempotencyConflict() from None
             if record.error_class:
                 raise getattr(exceptions, record.error_class, exceptions.BonusError)(record.error_message) from None
-            return record.entry or record.batch or record.order
+            return record.entry or record.batch or record.order or record.grantrequest
         try:
             if check is not None:
                 check()

@@ -41,6 +41,7 @@ from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, planner, rules
 from ..models import AMOUNT, Account, Allocation, Batch, Entry, Lot
+from . import budgets
 from .core import lock_accounts, operation_moment, require_aware
 from .idempotency import run_idempotent
 from .settlement import Scope, settle_locked
@@ -121,7 +122,7 @@ def reverse_batch(
             reverses=original,
         )
         _take_back(original, compensating, moment)
-        return_reversed_grant_to_budget(original, compensating, actor)
+        budgets.return_grants(original, actor, comment=compensating.comment)  # a manager's grant, to its budget
         return compensating
 
     return run_idempotent(actor, idempotency_key, "reverse_batch", payload, run)
@@ -236,16 +237,3 @@ def _take_from_other_lots(compensating: Batch, amount: Decimal, lacking: list[tu
             changed.append((lot.remaining, lot.pk))
     bulk.insert(Allocation, ["entry_id", "lot_id", "amount"], allocations)
     bulk.update(Lot, ["remaining"], changed)
-
-
-def return_reversed_grant_to_budget(original: Batch, compensating: Batch, actor) -> None:
-    """The budgets hook (issue 11, "A reversed manager grant returns to their budget"): called once per
-    reversal, inside its transaction, after the compensating entries are posted and before it commits.
-
-    `original` is the reversed batch (locked), `compensating` the reversal just posted, `actor` the
-    administrator who reversed it. Whether `original` was a manager's grant is decided from its actor (a
-    manager who is not an administrator), whatever its source says; such a grant gives back
-    `original.total` (its amount times its employees) to the budget it was drawn from, as one movement
-    "grant returned by a reversal" naming `compensating` and `actor`. The budgets' service is wired
-    here when it exists; until then a reversal moves no budget.
-    """

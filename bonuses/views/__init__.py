@@ -2,6 +2,8 @@
 
 `accrual` (the accrual table, its "Add bonuses" modals, the employee autocomplete), `log`, `batches`
 (a batch's page and its reversal), `write_off`, `currency_settings` (and a new currency), `accounts` (an
-employee's account states), and `balance` (the employee's own balance page). What every screen shares
-(roles, tables, exports, service forms) is in `giftshop.web`.
+employee's account states), `budgets` (a manager's "My budget", the administrators' budgets table and its
+top-up / reduce modals), `approvals` (the four-eyes queue and a requester's requests), and `balance` (the
+employee's own balance page). What every screen shares (roles, tables, exports, service forms) is in
+`giftshop.web`.
 """

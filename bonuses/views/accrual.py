@@ -27,12 +27,14 @@ from giftshop.web.views import (
     safe_next,
 )
 
-from .. import selectors, services
+from .. import rules, selectors, services
+from ..exceptions import BonusError
 from ..exports import AccrualExport
 from ..filters import EmployeeFilter
 from ..forms import AccrualForm, BulkAccrualForm, BulkSelectionForm
-from ..models import Currency
+from ..models import Currency, GrantRequest
 from ..tables import AccrualTable
+from .approvals import requested
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -72,7 +74,7 @@ class AccrualListView(GrantorRequiredMixin, CurrencyMixin, ExportMixin, BoundedT
         return {**super().get_filterset_kwargs(filterset_class), "departments": departments}
 
     def get_table_kwargs(self):
-        return {"currency": self.get_currency()}
+        return {"currency": self.get_currency(), "viewer": self.request.user}
 
     def get_table_pagination(self, table):
         per_page = parse_id(self.request.GET.get("per_page", ""))
@@ -95,8 +97,32 @@ class AccrualListView(GrantorRequiredMixin, CurrencyMixin, ExportMixin, BoundedT
             filter_keep=[("currency", currency.pk), ("per_page", context["table"].paginator.per_page)],
             wide_filters=["q"],
             is_administrator=selectors.can_manage(self.request.user),
+            **budget_context(self.request.user, currency),
         )
         return context
+
+
+def budget_context(viewer, currency) -> dict:
+    """What the accrual screens say of budgets: a manager's budget left, or that the currency has no budgets.
+
+    `budget`: the manager's figures (None for an administrator, or without a budget policy); `budget_left`
+    the left as the bulk modal's total reads it ("1,250"); `no_budget_policy`: managers cannot grant it.
+    """
+    figures = selectors.budget(viewer, currency) if selectors.grants_from_budget(viewer) else None
+    return {
+        "budget": figures,
+        "budget_left": rules.grouped(figures.left) if figures else None,
+        "no_budget_policy": not currency.budget_period,
+    }
+
+
+def self_award_refused(form, viewer, employees: list[int]) -> None:
+    """A modal opened for oneself (or a selection that includes oneself) says at once why it will be refused."""
+    try:
+        services.check_grant(viewer, employees, form.currency)
+    except BonusError as error:
+        form.cleaned_data = getattr(form, "cleaned_data", {})  # what `add_error` needs of a form not submitted
+        form.add_error(None, error.message)
 
 
 class AccrualFormView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
@@ -110,7 +136,8 @@ class AccrualFormView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, For
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        return {**context, "currency": context["form"].currency, "next": self.next_url()}
+        currency = context["form"].currency
+        return {**context, "currency": currency, "next": self.next_url(), **budget_context(self.request.user, currency)}
 
     def accrual(self, form) -> dict:
         """The service's arguments besides whom it reaches."""
@@ -140,7 +167,9 @@ class AccrualCreateView(AccrualFormView):
 
     def get(self, request, *args, **kwargs):
         self.employee = self.employee_in_scope()
-        return super().get(request, *args, **kwargs)
+        form = self.get_form()
+        self_award_refused(form, request.user, [self.employee.pk])
+        return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request, *args, **kwargs):
         self.employee = self.employee_in_scope()
@@ -153,6 +182,8 @@ class AccrualCreateView(AccrualFormView):
         return services.accrue(user=self.employee, **self.accrual(form))
 
     def done(self, form, entry):
+        if isinstance(entry, GrantRequest):
+            return requested(self, entry)
         currency = form.cleaned_data["currency"]
         messages.success(
             self.request,
@@ -194,6 +225,8 @@ class AccrualBulkView(AccrualFormView):
         if not valid:  # a forged selection: the modal opens for nobody and says why
             form.cleaned_data = {}  # what `add_error` needs of a form that was not submitted
             form.add_error(None, [error for errors in selection.errors.values() for error in errors])
+        elif self.recipients:
+            self_award_refused(form, request.user, self.recipients)
         return self.render_to_response(self.get_context_data(form=form), status=200 if valid else INVALID)
 
     def post(self, request, *args, **kwargs):
@@ -206,6 +239,8 @@ class AccrualBulkView(AccrualFormView):
         return services.accrue_many(users=self.recipients, **self.accrual(form))
 
     def done(self, form, batch):
+        if isinstance(batch, GrantRequest):
+            return requested(self, batch)
         currency = form.cleaned_data["currency"]
         summary = ngettext(
             "%(count)d employee received %(amount)s %(currency)s, %(total)s in all.",

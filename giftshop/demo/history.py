@@ -1,4 +1,5 @@
-"""A year of believable history for the demo company, posted through the services."""
+"""A year of believable history for the demo company, posted through the services; the managers' budgets
+of Bonuses (a quarterly policy) with it."""
 
 import random
 from datetime import datetime, time, timedelta
@@ -44,10 +45,18 @@ def seed_history() -> int:
             "expiry_reminder_days": 14,
         },
     )
+    # Managers grant Bonuses within a quarterly budget: 250 per employee managed, up to 2,000 of it rolling over.
+    services.update_currency_settings(
+        bonuses, budget_period="quarter", budget_per_employee=250, budget_rollover=True, budget_rollover_cap=2000
+    )
     today = timezone.localdate()
     first_month = rules.add_period(today.replace(day=1), -12, "months")
-    departments = {d.name: list(d.employees.filter(is_active=True)) for d in Department.objects.all()}
-    everyone = list(User.objects.filter(is_active=True))
+    # Nobody accrues points to themselves: the administrator's grants leave the administrator out, the
+    # manager's leave the manager out.
+    staff = User.objects.filter(is_active=True).exclude(pk=admin.pk)
+    departments = {d.name: list(staff.filter(department=d)) for d in Department.objects.all()}
+    everyone = list(staff)
+    sales_team = [person for person in departments.get("Sales", []) if person != manager]
 
     events = []  # (moment, call): posted in time order, as the ledger requires
 
@@ -79,11 +88,11 @@ def seed_history() -> int:
                 currency=stars,
                 comment=f"Peer recognition, {label}",
             )
-        if month % 3 == 2 and departments.get("Sales"):
+        if month % 3 == 2 and sales_team:
             later(
                 _at(payday + timedelta(days=20), 15),
                 services.accrue_many,
-                users=departments["Sales"],
+                users=sales_team,
                 amount=200,
                 actor=manager,
                 source="manager",
@@ -91,7 +100,7 @@ def seed_history() -> int:
                 lifetime_days=90,
                 comment=f"Quarterly sales target met ({label})",
             )
-    hackers = list(Tag.objects.get(name="Hackathon 2026").employees.filter(is_active=True))
+    hackers = list(Tag.objects.get(name="Hackathon 2026").employees.filter(is_active=True).exclude(pk=admin.pk))
     if hackers:
         later(
             _at(today - timedelta(days=40), 16),
@@ -122,4 +131,5 @@ def seed_history() -> int:
                 user=person, amount=40, actor=admin, comment="Correction: duplicate accrual", at=write_off_at
             )
     services.settle()
+    services.open_budgets(at=timezone.now())
     return Entry.objects.count()

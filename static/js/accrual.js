@@ -1,4 +1,5 @@
-// The accrual table: row selection, the bulk "Add bonuses" modal and the single-row modal.
+// The accrual table: row selection, the bulk "Add bonuses" modal and the single-row modal. The budgets table
+// (bonuses/budget_list.html) has the same selection bar, rows and modals, for its top-up / reduce forms.
 (function () {
   "use strict";
   const bar = document.getElementById("selection-bar");
@@ -162,15 +163,19 @@
       const wholeOnly = input.dataset.wholeNumbers === "1";
       if (value > 0 && !(maximum && value > maximum) && !(wholeOnly && value % 100 !== 0)) { cents = value; }
     }
-    const shown = summary.querySelector("[data-bulk-total]");
-    if (text === "") {
-      shown.textContent = "0";
-    } else if (cents === null) {
-      shown.textContent = "\u2014";
-    } else {
-      const total = cents * parseInt(summary.dataset.count, 10) / 100;
-      shown.textContent = total.toLocaleString(undefined, { maximumFractionDigits: 2 });
+    // The total, and for a manager the same figure in "uses 600 of your 1,250 left", flagged when it is more.
+    let shown = "0";
+    let over = false;
+    if (text !== "" && cents === null) {
+      shown = "\u2014";
+    } else if (cents !== null) {
+      const totalCents = cents * parseInt(summary.dataset.count, 10);
+      shown = (totalCents / 100).toLocaleString(undefined, { maximumFractionDigits: 2 });
+      over = summary.dataset.budgetLeft !== undefined && totalCents > Math.round(Number(summary.dataset.budgetLeft) * 100);
     }
+    summary.querySelectorAll("[data-bulk-total]").forEach(function (figure) { figure.textContent = shown; });
+    const warning = summary.querySelector("[data-budget-over]");
+    if (warning) { warning.hidden = !over; }
   }
   document.addEventListener("input", function (event) {
     if (event.target.matches("#modal-body input[name=amount]")) { updateTotal(); }

@@ -17,6 +17,25 @@
   policy.addEventListener("change", showChosenPolicy);
   showChosenPolicy(); // a browser may restore another choice than the server rendered (Back button)
 
+  // The budget policy: its fields once a period is chosen, the chosen allowance's amount, the cap with a rollover.
+  const budgetPeriod = form.querySelector("[name='budget_period']");
+  const budgetSection = form.querySelector("[data-budget-section]");
+  const rollover = form.querySelector("[name='budget_rollover']");
+  function showBudgetPolicy() {
+    budgetSection.hidden = budgetPeriod.value === "";
+    const basis = form.querySelector("[name='budget_basis']:checked");
+    form.querySelectorAll("[data-basis-section]").forEach(function (section) {
+      section.hidden = !basis || section.dataset.basisSection !== basis.value;
+    });
+    form.querySelector("[data-rollover-section]").hidden = !rollover.checked;
+  }
+  if (budgetPeriod && budgetSection) {
+    form.addEventListener("change", function (event) {
+      if (event.target.matches("[name='budget_period'], [name='budget_basis'], [name='budget_rollover']")) { showBudgetPolicy(); }
+    });
+    showBudgetPolicy();
+  }
+
   const rows = form.querySelector("[data-steps]");
   const template = form.querySelector("template[data-step-template]");
   const total = form.querySelector("[name='steps-TOTAL_FORMS']");

@@ -75,7 +75,9 @@ def sixty(administrator, bonuses):
     Through = User.tags.through
     Through.objects.bulk_create([Through(user_id=u.pk, tag_id=red.pk) for u in engineers])
     Through.objects.bulk_create([Through(user_id=u.pk, tag_id=blue.pk) for u in engineers[:5]])
-    services.accrue_many(users=User.objects.filter(is_active=True), amount=10, actor=administrator, comment="Start")
+    # Everyone but the administrator, who accrues: nobody accrues points to themselves.
+    everyone = User.objects.filter(is_active=True).exclude(pk=administrator.pk)
+    services.accrue_many(users=everyone, amount=10, actor=administrator, comment="Start")
     services.accrue(user=engineers[0], amount="2.50", actor=administrator)
     return {"engineering": engineering, "legal": legal, "engineers": engineers, "red": red}
 

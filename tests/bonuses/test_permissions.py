@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from bonuses import services
+from bonuses.models import Currency
 from bonuses.shop import services as shop
 from bonuses.shop.models import Category, Gift
 from tests.helpers import key
@@ -47,6 +48,10 @@ def accrual_data(world):
 
 def bulk_data(world):
     return {**accrual_data(world), "employees": str(world["employee"].pk)}
+
+
+def budget_data(world):
+    return {"currency": world["currency"].pk, "direction": "top_up", "amount": "10", "comment": "More"}
 
 
 def write_off_data(world):
@@ -176,6 +181,38 @@ CASES = [
     Case("gift-update-GET", "gift-update", "GET", lambda w: f"/bonuses/gifts/{w['gift'].pk}/"),
     Case("gift-update-POST", "gift-update", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/", gift_data),
     Case("gift-delete-POST", "gift-delete", "POST", lambda w: f"/bonuses/gifts/{w['gift'].pk}/delete/", dict),
+    Case("my-budget", "my-budget", "GET", lambda w: "/bonuses/budget/", manager_may=True),
+    Case("my-requests", "my-requests", "GET", lambda w: "/bonuses/requests/", manager_may=True),
+    Case("approval-list", "approval-list", "GET", lambda w: "/bonuses/approvals/"),
+    Case(
+        "approval-approve-POST",
+        "approval-approve",
+        "POST",
+        lambda w: f"/bonuses/approvals/{w['request'].pk}/approve/",
+        dict,
+    ),
+    Case("approval-reject-GET", "approval-reject", "GET", lambda w: f"/bonuses/approvals/{w['request'].pk}/reject/"),
+    Case(
+        "approval-reject-POST",
+        "approval-reject",
+        "POST",
+        lambda w: f"/bonuses/approvals/{w['request'].pk}/reject/",
+        lambda w: {"reason": "Not now"},
+    ),
+    Case("budget-list", "budget-list", "GET", lambda w: "/bonuses/budgets/"),
+    Case("budget-list-export", "budget-list", "GET", lambda w: "/bonuses/budgets/?export=xlsx"),
+    Case("budget-change-GET", "budget-change", "GET", lambda w: f"/bonuses/budgets/{w['boss'].pk}/change/"),
+    Case(
+        "budget-change-POST", "budget-change", "POST", lambda w: f"/bonuses/budgets/{w['boss'].pk}/change/", budget_data
+    ),
+    Case("budget-bulk-GET", "budget-bulk", "GET", lambda w: f"/bonuses/budgets/bulk/?employees={w['boss'].pk}"),
+    Case(
+        "budget-bulk-POST",
+        "budget-bulk",
+        "POST",
+        lambda w: "/bonuses/budgets/bulk/",
+        lambda w: {**budget_data(w), "employees": str(w["boss"].pk)},
+    ),
 ]
 POST_CASES = [case for case in CASES if case.method == "POST"]
 IDS = [case.label for case in CASES]
@@ -201,14 +238,14 @@ def world(bonuses, employee, make_user, administrator):
     )
     order = shop.place_order(user=employee, gift=gift, quantity=1)
     batch = services.accrue_many(users=[employee, outsider], amount=5, actor=administrator, comment="Both teams")
-    return {
-        "employee": employee,
-        "outsider": outsider,
-        "currency": bonuses,
-        "gift": gift,
-        "order": order,
-        "batch": batch,
-    }
+    # A manager with a budget, for the budgets screens (issue 11).
+    Currency.objects.filter(pk=bonuses.pk).update(budget_period="month", budget_allowance=100)
+    boss = make_user("boss@example.com", role="Managers", manages=[outsider.department], full_name="Bo Boss")
+    world = {"employee": employee, "outsider": outsider, "currency": bonuses, "gift": gift, "order": order}
+    # A grant request of the boss's waiting for approval, for the approvals screens.
+    Currency.objects.filter(pk=bonuses.pk).update(approval_required=True, approval_per_employee=50)
+    request = services.accrue(user=outsider, amount=60, actor=boss)
+    return {**world, "batch": batch, "boss": boss, "request": request}
 
 
 # What an operation writes besides itself: a test that it happened looks past these.

@@ -204,9 +204,11 @@ def test_the_log_counts_every_page_with_one_query(as_admin, administrator, make_
     assert counted(as_admin, {"page": "999"}) == ("55 entries match the filter", 1)  # no such page: the first
 
 
-def test_an_active_batch_filter_is_a_badge_whose_link_removes_only_it(as_admin, rich, make_user, stars, bonuses):
+def test_an_active_batch_filter_is_a_badge_whose_link_removes_only_it(
+    as_admin, administrator, rich, make_user, stars, bonuses
+):
     other = make_user(full_name="Other")
-    batch = services.accrue_many(users=[rich, other], amount=10, actor=rich, currency=stars)
+    batch = services.accrue_many(users=[rich, other], amount=10, actor=administrator, currency=stars)
     page = as_admin.get(LOG, {"batch": batch.pk, "currency": stars.pk, "page": "1"}).content.decode()
     assert "2 entries match the filter" in page
     badge = re.search(r'data-testid="batch-filter">(.*?)</div>', page, re.S).group(1)

@@ -3,7 +3,7 @@
 Shared here: the `console` every browser test fails on (a Content-Security-Policy violation, a JavaScript
 error, an unexpected HTTP error status), `reduced_motion` (for the files that list it in their `pytestmark`),
 the default `currency`, logging in (`log_in`, the `login` fixture), screenshots (`save_screenshot`, the
-`screenshot` fixture) and the page helpers `row_of` and `choose_in_tom_select`.
+`screenshot` fixture) and the page helpers `row_of`, `open_modal` and `choose_in_tom_select`.
 """
 
 import os
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from bonuses.models import Currency
 from tests.helpers import PASSWORD
@@ -151,6 +152,15 @@ def screenshot(page):
 def row_of(page, user):
     """The employee's row in the accrual table."""
     return page.locator(f"tr[data-employee='{user.pk}']")
+
+
+def open_modal(page, opener, heading: str):
+    """Click `opener` and wait until the modal named `heading` has settled (its Amount field has the focus)."""
+    opener.click()
+    dialog = page.get_by_role("dialog", name=heading)
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Amount")).to_be_focused()
+    return dialog
 
 
 def choose_in_tom_select(page, field_id: str, typed: str, option: str) -> None:

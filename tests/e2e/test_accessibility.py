@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from bonuses import services
 from bonuses.shop import services as shop
-from tests.e2e.conftest import VIEWPORTS, Audit, choose_in_tom_select
+from tests.e2e.conftest import VIEWPORTS, Audit, choose_in_tom_select, open_modal
 from tests.e2e.test_layout import LONG_NAME, catalog  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reduced_motion")]
@@ -46,14 +46,6 @@ def company(administrator, manager, employee, department, make_user, currency, c
 def audit(request, page):
     page.set_viewport_size(VIEWPORTS[request.param])
     return Audit(page, request.param)
-
-
-def open_modal(page, opener, heading: str):
-    opener.click()
-    dialog = page.get_by_role("dialog", name=heading)
-    expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Amount")).to_be_focused()  # the modal has settled
-    return dialog
 
 
 def test_employee_pages(page, login, live_server, employee, company, audit):
@@ -115,8 +107,9 @@ def test_administrator_pages(login, live_server, administrator, employee, compan
     expect(dialog.get_by_label("Amount")).to_have_attribute("aria-invalid", "true")
     audit("accrual-modal-refused")
     page.keyboard.press("Escape")
-    page.get_by_test_id("accrual-table").locator("input[data-select-row]").first.check()
-    page.locator("tr[data-employee]").nth(1).locator("input[data-select-row]").check()
+    # Two rows other than one's own (nobody accrues to themselves, issue 11).
+    page.locator(f"tr[data-employee='{employee.pk}'] input[data-select-row]").check()
+    page.locator(f"tr[data-employee='{company['colleague'].pk}'] input[data-select-row]").check()
     open_modal(page, page.get_by_role("button", name="Add bonuses (2)"), "Add bonuses · 2 employees")
     audit("accrual-bulk-modal")
     page.keyboard.press("Escape")

@@ -4,13 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from bonuses import rules, services
-from bonuses.models import Entry
+from bonuses.models import BudgetMovement, Entry
 
 
 class Command(BaseCommand):
     help = (
         "Settle every account up to the start of the given day (default: today, in the company time zone): "
-        "post activations, expiries and burn-outs, then queue the expiry reminders the currencies ask for. "
+        "post activations, expiries and burn-outs, then queue the expiry reminders the currencies ask for, then "
+        "open the period's budget of every manager and roll over or lapse the ended ones. "
         "Idempotent; catches up on missed days."
     )
 
@@ -47,3 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {labels[kind]}: {count} entries, {amount} points")
         emails, lots = services.queue_expiry_reminders(at=at)
         self.stdout.write(f"Expiry reminders queued: {emails} (about {lots} lots).")
+        posted = services.open_budgets(at=at)
+        labels = dict(BudgetMovement.Kind.choices)
+        kinds = (BudgetMovement.Kind.OPENED, BudgetMovement.Kind.ROLLED_OVER, BudgetMovement.Kind.LAPSED)
+        self.stdout.write("Managers' budgets: " + ", ".join(f"{labels[kind]} {posted.get(kind, 0)}" for kind in kinds))

@@ -1,13 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from bonuses.models import Account
-from bonuses.selectors import ledger_problems, unreadable_figures
+from bonuses.models import Account, Budget
+from bonuses.selectors import budget_problems, ledger_problems, unreadable_figures
 
 CHUNK = 2000
 
 
 class Command(BaseCommand):
-    help = "Verify every account's identities (SPEC.md section 5); list the failing ones and exit non-zero."
+    help = (
+        "Verify every account's identities (SPEC.md section 5) and every manager's budget (its figures are the "
+        "sums of its movements); list the failing ones and exit non-zero."
+    )
 
     def handle(self, *args, **options):
         checked = failed = 0
@@ -21,9 +24,24 @@ class Command(BaseCommand):
                 problems = unreadable_figures(pk) or ["its figures cannot be read as amounts"]
             if problems:
                 failed += 1
-                self.stdout.write(self.style.ERROR(f"{email} [{currency}] (account {pk}):"))
-                for problem in problems:
-                    self.stdout.write(f"  - {problem}")
-        if failed:
-            raise CommandError(f"{failed} of {checked} accounts fail the ledger identities.")
-        self.stdout.write(self.style.SUCCESS(f"All {checked} accounts balance."))
+                self.report(f"{email} [{currency}] (account {pk}):", problems)
+        budgets = budgets_failed = 0
+        for budget in Budget.objects.select_related("manager", "currency").order_by("pk").iterator(chunk_size=CHUNK):
+            budgets += 1
+            problems = budget_problems(budget)
+            if problems:
+                budgets_failed += 1
+                self.report(
+                    f"{budget.manager.email} [{budget.currency}] (budget {budget.pk}, {budget.period_start}):", problems
+                )
+        if failed or budgets_failed:
+            message = f"{failed} of {checked} accounts fail the ledger identities."
+            if budgets_failed:
+                message += f" {budgets_failed} of {budgets} budgets fail theirs."
+            raise CommandError(message)
+        self.stdout.write(self.style.SUCCESS(f"All {checked} accounts balance. All {budgets} budgets balance."))
+
+    def report(self, heading: str, problems: list[str]) -> None:
+        self.stdout.write(self.style.ERROR(heading))
+        for problem in problems:
+            self.stdout.write(f"  - {problem}")

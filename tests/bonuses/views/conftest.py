@@ -76,7 +76,7 @@ def staff(make_user, administrator, bonuses, department):
 def history(staff, administrator, manager, bonuses):
     """Entries on several company days; 23:30 on 1 March and 00:30 on 2 March are one UTC day."""
     anna, boris, clara, dmitri = (staff[n] for n in ("Anna", "Boris", "Clara", "Dmitri"))
-    stars = Currency.objects.create(name="Stars")
+    stars = Currency.objects.create(name="Stars", budget_period="month", budget_allowance=1000)  # managers may grant
     e = {}
     # The staff fixture accrued earlier today; these dated entries go to fresh employees' ledgers in
     # another currency and to new people, so every account's entries stay in time order.

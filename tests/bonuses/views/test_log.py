@@ -132,7 +132,7 @@ def test_log_page_costs_the_same_queries_for_10_and_50_entries(
 ):
     def post_history(people: int):
         """Five entries per employee, of every shape the log shows: accruals, batches, orders, write-offs."""
-        people = [make_user() for _ in range(people)]
+        people = [make_user(department=manager.managed_departments.get()) for _ in range(people)]  # the manager's
         for person in people:
             services.accrue(user=person, amount=100, actor=administrator, comment="Hello")
         services.accrue_many(users=people, amount=5, actor=manager, source="manager")
