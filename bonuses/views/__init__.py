@@ -1,6 +1,6 @@
 """The ledger's screens, one module per screen: thin views over the services and selectors.
 
-`accrual` (the accrual table, its "Add bonuses" modals, the employee autocomplete), `log`, `batches`
+`currency` (what the screens of one currency share: its table, its modals, the bulk selection), `accrual` (the accrual table, its "Add bonuses" modals, the employee autocomplete), `log`, `batches`
 (a batch's page and its reversal), `write_off`, `currency_settings` (and a new currency), `accounts` (an
 employee's account states), `budgets` (a manager's "My budget", the administrators' budgets table and its
 top-up / reduce modals), `approvals` (the four-eyes queue and a requester's requests), and `balance` (the
