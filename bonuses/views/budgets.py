@@ -64,6 +64,7 @@ class MyBudgetView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, Templ
             "currencies": Currency.objects.all(),
             "figures": selectors.budget(self.request.user, currency),
             "draws_on_budget": selectors.grants_from_budget(self.request.user),
+            "pending": selectors.pending_of(self.request.user, currency),
         }
 
 
