@@ -4,23 +4,15 @@ the reason of a rejected grant request."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from giftshop.web.forms import AmountField, checked_amount, whole_numbers_hint
+from giftshop.web.forms import AmountField
 
-from . import services
-from .forms import BulkSelectionForm
-from .models import Currency
+from .forms import BulkSelectionForm, TableCurrencyForm
 from .rules import MAX_COMMENT
 
 
-class BudgetChangeForm(forms.Form):
+class BudgetChangeForm(TableCurrencyForm):
     """Top up or reduce a budget by an amount, with a comment saying why."""
 
-    currency = forms.ModelChoiceField(
-        queryset=Currency.objects.all(),
-        required=False,
-        widget=forms.HiddenInput,
-        error_messages={"invalid_choice": _("The currency is not valid: open the form again.")},
-    )
     direction = forms.ChoiceField(
         label=_("Change"),
         choices=[("top_up", _("Top up")), ("reduce", _("Reduce"))],
@@ -34,22 +26,6 @@ class BudgetChangeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why the budget changes; the manager sees it on their budget page."),
     )
-
-    def __init__(self, *args, currency: Currency, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.setdefault("currency", currency.pk)
-        self.use_currency(currency)
-
-    def use_currency(self, currency: Currency) -> None:
-        self.currency = currency
-        whole_numbers_hint(self.fields["amount"], currency)
-
-    def clean_currency(self):
-        self.use_currency(self.cleaned_data["currency"] or services.get_currency())
-        return self.currency
-
-    def clean_amount(self):
-        return checked_amount(self.cleaned_data["amount"], self.currency)
 
     def change(self):
         """The signed change: the amount, negative for a reduction."""

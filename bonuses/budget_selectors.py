@@ -6,7 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -172,3 +173,10 @@ def requests_of(user):
     """The user's own grant requests, newest first."""
     requests = GrantRequest.objects.filter(requester=user).order_by("-created_at", "-pk")
     return requests.select_related("currency", "decided_by").prefetch_related("recipients")
+
+
+def pending_of(user, currency) -> dict:
+    """The user's grant requests in the currency still waiting for approval: how many (`count`), and the
+    points they hold (`total`)."""
+    pending = GrantRequest.objects.filter(requester=user, currency=currency, status=GrantRequest.Status.PENDING)
+    return pending.aggregate(count=Count("pk"), total=Coalesce(Sum("total"), ZERO))

@@ -45,25 +45,16 @@ class EmployeeIdsField(forms.Field):
         return sorted(set(ids))
 
 
-class AccrualForm(IdempotentForm):
-    # The table's currency, posted back by the modal; empty means the default currency.
+class TableCurrencyForm(forms.Form):
+    """A modal's form for the currency of the table it was opened from, posted back in a hidden field (empty
+    means the default currency); its `amount` field follows that currency's rules (whole numbers)."""
+
     currency = forms.ModelChoiceField(
         queryset=Currency.objects.all(),
         required=False,
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": _("The currency is not valid: open the form again.")},
     )
-    amount = AmountField(label=_("Amount"))
-    comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    expires_on = forms.DateField(
-        label=_("Expiry date"), required=False, widget=DATE_INPUT, help_text=_("The last day the points can be used.")
-    )
-    lifetime_days = forms.IntegerField(
-        label=_("or lifetime (days)"), required=False, widget=forms.NumberInput(attrs={"min": 1, "max": rules.MAX_DAYS})
-    )
-    activates_on = forms.DateField(label=_("Activation date"), required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, currency: Currency, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,6 +72,20 @@ class AccrualForm(IdempotentForm):
 
     def clean_amount(self):
         return checked_amount(self.cleaned_data["amount"], self.currency)
+
+
+class AccrualForm(TableCurrencyForm, IdempotentForm):
+    amount = AmountField(label=_("Amount"))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expires_on = forms.DateField(
+        label=_("Expiry date"), required=False, widget=DATE_INPUT, help_text=_("The last day the points can be used.")
+    )
+    lifetime_days = forms.IntegerField(
+        label=_("or lifetime (days)"), required=False, widget=forms.NumberInput(attrs={"min": 1, "max": rules.MAX_DAYS})
+    )
+    activates_on = forms.DateField(label=_("Activation date"), required=False, widget=DATE_INPUT)
 
     # Dates and lifetimes as far as the product means them (100 years), with the services' messages.
     def clean_expires_on(self):

@@ -28,6 +28,7 @@ from .budget_selectors import budget_problems as budget_problems
 from .budget_selectors import budget_rows as budget_rows
 from .budget_selectors import budget_selection as budget_selection
 from .budget_selectors import budgets_of as budgets_of
+from .budget_selectors import pending_of as pending_of
 from .budget_selectors import pending_requests as pending_requests
 from .budget_selectors import requests_of as requests_of
 from .exceptions import AccountBlocked, AccumulateOnly

@@ -15,10 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .. import rules
-from ..exceptions import InvalidAmount
 from .base import AMOUNT, within_maximum
-from .budgets import optional_amounts_within_limits
+from .budgets import clean_optional_amounts, optional_amounts_within_limits
 
 APPROVAL_AMOUNTS = ("approval_per_employee", "approval_total", "approval_admin_total")
 
@@ -55,13 +53,7 @@ class ApprovalPolicy(models.Model):
         errors = {}
         if all(getattr(self, name) is None for name in APPROVAL_AMOUNTS):
             errors["approval_per_employee"] = _("Give at least one threshold.")
-        for name in APPROVAL_AMOUNTS:
-            value = getattr(self, name)
-            if value is not None:
-                try:
-                    setattr(self, name, rules.clean_amount(value, self))
-                except InvalidAmount as error:
-                    errors[name] = error.message
+        clean_optional_amounts(self, APPROVAL_AMOUNTS, errors)
         if errors:
             raise ValidationError(errors)
 

@@ -83,15 +83,21 @@ class BudgetPolicy(models.Model):
         if (self.budget_allowance is None) == (self.budget_per_employee is None):
             message = _("Give either an allowance per manager or one per employee managed.")
             errors["budget_allowance" if self.budget_allowance is None else "budget_per_employee"] = message
-        for name in POLICY_AMOUNTS:
-            value = getattr(self, name)
-            if value is not None and name not in errors:
-                try:
-                    setattr(self, name, rules.clean_amount(value, self))
-                except InvalidAmount as error:
-                    errors[name] = error.message
+        clean_optional_amounts(self, POLICY_AMOUNTS, errors)
         if errors:
             raise ValidationError(errors)
+
+
+def clean_optional_amounts(currency, names, errors: dict) -> None:
+    """Currency's optional policy amounts `names` that are given, as the currency counts them (whole numbers,
+    the limits); a refusal goes into `errors` under its field, unless that field has one already."""
+    for name in names:
+        value = getattr(currency, name)
+        if value is not None and name not in errors:
+            try:
+                setattr(currency, name, rules.clean_amount(value, currency))
+            except InvalidAmount as error:
+                errors[name] = error.message
 
 
 def optional_amounts_within_limits(names) -> list[models.CheckConstraint]:

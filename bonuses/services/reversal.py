@@ -40,19 +40,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import bulk, exceptions, planner, rules
-from ..models import AMOUNT, Account, Allocation, Batch, Entry, Lot
+from ..models import AMOUNT, Allocation, Batch, Entry, Lot
 from . import budgets
 from .core import lock_accounts, operation_moment, require_aware
 from .idempotency import run_idempotent
 from .settlement import Scope, settle_locked
+from .settlement_sql import TABLES  # the ledger tables, as the settlement statements name them
 
-TABLES = {
-    "accounts": Account._meta.db_table,
-    "lots": Lot._meta.db_table,
-    "entries": Entry._meta.db_table,
-    "allocations": Allocation._meta.db_table,
-    "places": Lot._meta.get_field("amount").decimal_places,
-}
 # A `reversed` entry per recipient of the original batch, in the order of their accounts; a lot that
 # has not activated gives back non-activated points, and the active balance stays.
 POST_REVERSALS = """

@@ -13,7 +13,7 @@ from giftshop.web.views import AdministratorRequiredMixin, ServiceFormMixin, red
 
 from .. import selectors, services
 from ..forms import AccountStateForm
-from .accrual import CurrencyMixin
+from .currency import CurrencyMixin
 
 
 class AccountStateView(AdministratorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):

@@ -20,11 +20,9 @@ from giftshop.web.forms import parse_id
 from giftshop.web.views import (
     INVALID,
     BoundedTableMixin,
-    ExportMixin,
     GrantorRequiredMixin,
     ServiceFormMixin,
     redirect_after_post,
-    safe_next,
 )
 
 from .. import rules, selectors, services
@@ -32,25 +30,12 @@ from ..exceptions import BonusError
 from ..exports import AccrualExport
 from ..filters import EmployeeFilter
 from ..forms import AccrualForm, BulkAccrualForm, BulkSelectionForm
-from ..models import Currency, GrantRequest
+from ..models import GrantRequest
 from ..tables import AccrualTable
 from .approvals import requested
+from .currency import BulkModalMixin, CurrencyModalMixin, CurrencyTableMixin
 
 PAGE_SIZES = (25, 50, 100, 200)
-
-
-class CurrencyMixin:
-    """The currency a screen shows, from its URL; an unknown one shows the default currency.
-
-    A POST never goes by this: its currency is the form's cleaned `currency` field.
-    """
-
-    def get_currency(self) -> Currency:
-        if not hasattr(self, "_currency"):
-            pk = parse_id(self.request.GET.get("currency", ""))
-            currency = Currency.objects.filter(pk=pk).first() if pk else None
-            self._currency = currency or services.get_currency()
-        return self._currency
 
 
 def accrual_source(user) -> str:
@@ -58,8 +43,9 @@ def accrual_source(user) -> str:
     return "manual" if selectors.can_manage(user) else "manager"
 
 
-class AccrualListView(GrantorRequiredMixin, CurrencyMixin, ExportMixin, BoundedTableMixin, FilterView):
+class AccrualListView(GrantorRequiredMixin, CurrencyTableMixin, BoundedTableMixin, FilterView):
     table_class = AccrualTable
+    export_class = AccrualExport
     filterset_class = EmployeeFilter
     template_name = "bonuses/accrual_list.html"
     export_ordering = ("full_name", "pk")
@@ -74,32 +60,22 @@ class AccrualListView(GrantorRequiredMixin, CurrencyMixin, ExportMixin, BoundedT
         return {**super().get_filterset_kwargs(filterset_class), "departments": departments}
 
     def get_table_kwargs(self):
-        return {"currency": self.get_currency(), "viewer": self.request.user}
+        return {**super().get_table_kwargs(), "viewer": self.request.user}
 
     def get_table_pagination(self, table):
         per_page = parse_id(self.request.GET.get("per_page", ""))
         return {"per_page": per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]}
 
-    def get_export(self):
-        return AccrualExport(currency=self.get_currency())
-
-    def export_filters(self, filterset):
-        return {_("Currency"): str(self.get_currency()), **super().export_filters(filterset)}
+    def filter_keep(self, table):
+        return [*super().filter_keep(table), ("per_page", table.paginator.per_page)]
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        currency = self.get_currency()
-        context.update(
-            currency=currency,
-            currencies=Currency.objects.all(),
-            page_sizes=PAGE_SIZES,
-            matching=context["table"].paginator.count,
-            filter_keep=[("currency", currency.pk), ("per_page", context["table"].paginator.per_page)],
-            wide_filters=["q"],
-            is_administrator=selectors.can_manage(self.request.user),
-            **budget_context(self.request.user, currency),
-        )
-        return context
+        return {
+            **super().get_context_data(**kwargs),
+            "page_sizes": PAGE_SIZES,
+            "is_administrator": selectors.can_manage(self.request.user),
+            **budget_context(self.request.user, self.get_currency()),
+        }
 
 
 def budget_context(viewer, currency) -> dict:
@@ -125,19 +101,14 @@ def self_award_refused(form, viewer, employees: list[int]) -> None:
         form.add_error(None, error.message)
 
 
-class AccrualFormView(GrantorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+class AccrualFormView(GrantorRequiredMixin, CurrencyModalMixin, ServiceFormMixin, FormView):
     """What both "Add bonuses" modals share: the table's currency, where to go back, who accrues how."""
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "currency": self.get_currency()}
-
-    def next_url(self) -> str:
-        return safe_next(self.request, reverse("bonuses:accrual-list"))
+    back_to = "bonuses:accrual-list"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        currency = context["form"].currency
-        return {**context, "currency": currency, "next": self.next_url(), **budget_context(self.request.user, currency)}
+        return {**context, **budget_context(self.request.user, context["currency"])}
 
     def accrual(self, form) -> dict:
         """The service's arguments besides whom it reaches."""
@@ -198,42 +169,27 @@ class AccrualCreateView(AccrualFormView):
         return redirect_after_post(self.request, self.next_url())
 
 
-class AccrualBulkView(AccrualFormView):
+class AccrualBulkView(BulkModalMixin, AccrualFormView):
     """The bulk "Add bonuses" modal: to the selected rows, or to every employee matching the filter."""
 
     form_class = BulkAccrualForm
     template_name = "bonuses/partials/accrual_bulk_form.html"
 
-    def recipients_of(self, form, currency) -> list[int]:
+    def selected(self, form, currency) -> list[int]:
         """The ids of the form's selection; PermissionDenied (403) for anyone outside the viewer's scope."""
         return selectors.bulk_recipients(self.request.user, currency=currency, **form.selection())
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "count": len(self.recipients)}
 
     def get(self, request, *args, **kwargs):
         selection = BulkSelectionForm(request.GET)
         valid = selection.is_valid()
-        self.recipients = self.recipients_of(selection, self.get_currency())
-        data = selection.selection()
-        initial = {
-            "employees": "" if data["select_all"] else ",".join(map(str, self.recipients)),
-            "select_all": data["select_all"],
-            "filters": data["filters"],
-        }
-        form = BulkAccrualForm(currency=self.get_currency(), initial=initial)
+        self.recipients = self.selected(selection, self.get_currency())
+        form = BulkAccrualForm(currency=self.get_currency(), initial=self.initial_selection(selection))
         if not valid:  # a forged selection: the modal opens for nobody and says why
             form.cleaned_data = {}  # what `add_error` needs of a form that was not submitted
             form.add_error(None, [error for errors in selection.errors.values() for error in errors])
         elif self.recipients:
             self_award_refused(form, request.user, self.recipients)
         return self.render_to_response(self.get_context_data(form=form), status=200 if valid else INVALID)
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form()
-        valid = form.is_valid()
-        self.recipients = self.recipients_of(form, form.currency)  # the scope is checked even when the rest is refused
-        return self.form_valid(form) if valid else self.form_invalid(form)
 
     def perform(self, form):
         return services.accrue_many(users=self.recipients, **self.accrual(form))

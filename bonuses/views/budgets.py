@@ -4,7 +4,6 @@ budgets table (filters, Excel export) with its top-up / reduce modals, one row's
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,11 +14,9 @@ from giftshop.templatetags.points import points
 from giftshop.web.views import (
     AdministratorRequiredMixin,
     BoundedTableMixin,
-    ExportMixin,
     GrantorRequiredMixin,
     ServiceFormMixin,
     redirect_after_post,
-    safe_next,
 )
 
 from .. import rules, selectors, services
@@ -28,7 +25,7 @@ from ..exports import BudgetExport
 from ..filters import BudgetFilter
 from ..models import Budget, Currency
 from ..tables import BudgetMovementTable, BudgetTable
-from .accrual import CurrencyMixin
+from .currency import BulkModalMixin, CurrencyMixin, CurrencyModalMixin, CurrencyTableMixin
 
 
 def current_period(currency: Currency) -> str | None:
@@ -67,11 +64,13 @@ class MyBudgetView(GrantorRequiredMixin, CurrencyMixin, BoundedTableMixin, Templ
             "currencies": Currency.objects.all(),
             "figures": selectors.budget(self.request.user, currency),
             "draws_on_budget": selectors.grants_from_budget(self.request.user),
+            "pending": selectors.pending_of(self.request.user, currency),
         }
 
 
-class BudgetListView(AdministratorRequiredMixin, CurrencyMixin, ExportMixin, BoundedTableMixin, FilterView):
+class BudgetListView(AdministratorRequiredMixin, CurrencyTableMixin, BoundedTableMixin, FilterView):
     table_class = BudgetTable
+    export_class = BudgetExport
     filterset_class = BudgetFilter
     template_name = "bonuses/budget_list.html"
     table_pagination = {"per_page": 50}
@@ -80,41 +79,14 @@ class BudgetListView(AdministratorRequiredMixin, CurrencyMixin, ExportMixin, Bou
     def get_queryset(self):
         return selectors.budget_rows(self.get_currency())
 
-    def get_table_kwargs(self):
-        return {"currency": self.get_currency()}
-
-    def get_export(self):
-        return BudgetExport(currency=self.get_currency())
-
-    def export_filters(self, filterset):
-        return {_("Currency"): str(self.get_currency()), **super().export_filters(filterset)}
-
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        currency = self.get_currency()
-        context.update(
-            currency=currency,
-            currencies=Currency.objects.all(),
-            period=current_period(currency),
-            matching=context["table"].paginator.count,
-            filter_keep=[("currency", currency.pk)],
-            wide_filters=["q"],
-        )
-        return context
+        return {**super().get_context_data(**kwargs), "period": current_period(self.get_currency())}
 
 
-class BudgetChangeFormView(AdministratorRequiredMixin, CurrencyMixin, ServiceFormMixin, FormView):
+class BudgetChangeFormView(AdministratorRequiredMixin, CurrencyModalMixin, ServiceFormMixin, FormView):
     """What both top-up / reduce modals share: the table's currency, where to go back."""
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "currency": self.get_currency()}
-
-    def next_url(self) -> str:
-        return safe_next(self.request, reverse("bonuses:budget-list"))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        return {**context, "currency": context["form"].currency, "next": self.next_url()}
+    back_to = "bonuses:budget-list"
 
     def change(self, form) -> dict:
         data = form.cleaned_data
@@ -148,7 +120,7 @@ class BudgetChangeView(BudgetChangeFormView):
         return redirect_after_post(self.request, self.next_url())
 
 
-class BudgetBulkChangeView(BudgetChangeFormView):
+class BudgetBulkChangeView(BulkModalMixin, BudgetChangeFormView):
     """Top up or reduce the budgets of the managers selected in the table, all or none."""
 
     form_class = BudgetBulkChangeForm
@@ -161,23 +133,8 @@ class BudgetBulkChangeView(BudgetChangeFormView):
         form = BudgetBulkChangeForm(request.GET, currency=self.get_currency())
         form.is_valid()  # only the selection is read: the modal opens with the amount still to be given
         self.recipients = self.selected(form, self.get_currency())
-        data = form.selection()
-        initial = {
-            "employees": "" if data["select_all"] else ",".join(map(str, self.recipients)),
-            "select_all": data["select_all"],
-            "filters": data["filters"],
-        }
-        form = BudgetBulkChangeForm(currency=self.get_currency(), initial=initial)
+        form = BudgetBulkChangeForm(currency=self.get_currency(), initial=self.initial_selection(form))
         return self.render_to_response(self.get_context_data(form=form))
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form()
-        valid = form.is_valid()
-        self.recipients = self.selected(form, form.currency)
-        return self.form_valid(form) if valid else self.form_invalid(form)
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "count": len(self.recipients)}
 
     def perform(self, form):
         managers = get_user_model().objects.filter(pk__in=self.recipients)

@@ -1,6 +1,7 @@
 """Four-eyes approval on the screens (issue 11): a grant above the threshold becomes a request where it was
 made, the administrators' queue with approve / reject (with a reason), and the requester's own list."""
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -121,3 +122,34 @@ def test_menus_offer_approvals_to_administrators_only(client, manager, administr
     assert f'href="{QUEUE}"' not in page and 'href="/bonuses/requests/"' in page
     client.force_login(administrator)
     assert f'href="{QUEUE}"' in client.get("/bonuses/accrual/").content.decode()
+
+
+def pending_notice(response) -> str | None:
+    """The text of "My budget"'s notice of the requests waiting for approval, None without one."""
+    found = re.search(r'<div [^>]*data-testid="pending-requests">(.*?)</div>', response.content.decode(), re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip() if found else None
+
+
+def test_my_budget_shows_the_requests_waiting_and_what_they_hold(client, manager, administrator, team, policy):
+    first = services.accrue_many(users=team, amount=150, actor=manager, comment="Launch")
+    services.accrue(user=team[0], amount=200, actor=manager, comment="Deal")
+    client.force_login(manager)
+    response = client.get("/bonuses/budget/")
+    assert pending_notice(response) == (
+        "2 grant requests wait for an administrator's approval; they hold 650.00 Bonuses of your budget. "
+        "See your requests"
+    )
+    assert 'href="/bonuses/requests/" class="alert-link"' in response.content.decode()
+    assert response.context["figures"].held == Decimal("650")
+    services.reject_request(first, actor=administrator, reason="Not this quarter")
+    assert pending_notice(client.get("/bonuses/budget/")) == (
+        "1 grant request waits for an administrator's approval; it holds 200.00 Bonuses of your budget. "
+        "See your requests"
+    )
+
+
+def test_my_budget_shows_no_notice_without_requests_waiting(client, manager, team, policy):
+    services.accrue(user=team[0], amount=50, actor=manager)  # under the threshold: posted, not requested
+    client.force_login(manager)
+    response = client.get("/bonuses/budget/")
+    assert response.status_code == 200 and pending_notice(response) is None
