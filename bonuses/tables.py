@@ -175,6 +175,7 @@ class BudgetTable(tables.Table):
     period_start = tables.Column(verbose_name=_("Period"), empty_values=())
     allowance = tables.Column(verbose_name=_("Allowance"), attrs=FIGURE_ATTRS, empty_values=())
     granted = tables.Column(verbose_name=_("Granted"), attrs=FIGURE_ATTRS, empty_values=())
+    held = tables.Column(verbose_name=_("Held for approval"), attrs=FIGURE_ATTRS, empty_values=())
     left = tables.Column(verbose_name=_("Left"), attrs=FIGURE_ATTRS, empty_values=())
     usage = tables.Column(verbose_name=_("Used"), accessor="pk", orderable=False)
     actions = ActionsColumn("bonuses/partials/budget_actions.html")
@@ -202,6 +203,9 @@ class BudgetTable(tables.Table):
 
     def render_granted(self, record):
         return self._figure(record.granted)
+
+    def render_held(self, record):
+        return self._figure(record.held)
 
     def render_left(self, record):
         return self._figure(record.left)

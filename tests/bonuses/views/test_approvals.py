@@ -153,3 +153,14 @@ def test_my_budget_shows_no_notice_without_requests_waiting(client, manager, tea
     client.force_login(manager)
     response = client.get("/bonuses/budget/")
     assert response.status_code == 200 and pending_notice(response) is None
+
+
+def test_the_budgets_table_shows_what_requests_hold(client, manager, administrator, team, policy):
+    services.accrue(user=team[0], amount=50, actor=manager, comment="Thanks")
+    services.accrue(user=team[1], amount=150, actor=manager, comment="Launch")  # above the threshold: a request
+    client.force_login(administrator)
+    response = client.get("/bonuses/budgets/")
+    row = re.search(r'<tr[^>]*data-name="Maria Manager"[^>]*>(.*?)</tr>', response.content.decode(), re.S).group(1)
+    cells = [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[4:8] == ["1,000.00", "50.00", "150.00", "800.00"]  # allowance, granted, held, left
+    assert 'value="20"' in row  # 200 of 1,000 used or held
