@@ -19,8 +19,12 @@ What lives where:
   administrator accrues to a blocked account, `queue_expiry_reminders` (writes that move no points);
 - `reversal`: `reverse_batch`, a compensating batch that takes a bulk accrual back, all or nothing
   (a reversed manager's grant returns to their budget);
-- `budgets`: managers' budgets: `set_budget`, `top_up_budget(s)`, `return_to_budget` (a reversed grant),
+- `budgets`: managers' budgets: their periods and movements, `return_to_budget` (a reversed grant),
   `open_budgets` (the daily run); a manager's grant draws on their budget inside `accrue` / `accrue_many`;
+  `budget_changes`: an administrator's `set_budget`, `top_up_budget(s)`;
+- `grant_requests`: whether a grant needs a second person's approval, the request it becomes and its hold
+  on the budget (called by `accrual`); `approvals`: `approve_request`, `reject_request` (which post
+  through `accrual`).
 
 The package imports the models, `rules`, `roles`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)

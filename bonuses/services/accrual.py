@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from .. import bulk, exceptions, notifications, rules
 from ..models import Account, Batch, Currency, Entry, Lot
 from ..roles import draws_on_budget
-from . import approvals, budgets
+from . import budgets, grant_requests
 from .accounts import check_accruable
 from .core import account_ids, lock_accounts, operation_moment, require_aware
 from .currency import get_currency
@@ -172,7 +172,7 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
         moment = operation_moment(at, lock_accounts(ids))
         check_accruable(ids, actor, currency)
         if approval is not None:  # what the request held comes back to the budget, to be drawn again below
-            approvals.release_hold(approval, moment, actor)
+            grant_requests.release_hold(approval, moment, actor)
         source = "manager" if policy is not None and options["source"] in ACCRUAL_KINDS else options["source"]
         accrual = _clean_accrual(currency, moment, **{**options, "source": source})
         _check_balance_room(ids, accrual.amount, currency, one=operation == "accrue")
@@ -217,11 +217,13 @@ def _request_if_needed(operation, user_ids, options, currency, at, actor):
     accrual = _clean_accrual(currency, moment, **{**options, "source": source})  # refused now, not when approved
     total = accrual.amount * len(user_ids)
     bulk = operation == "accrue_many"
-    if not approvals.needs_approval(currency, from_budget=from_budget, bulk=bulk, amount=accrual.amount, total=total):
+    if not grant_requests.needs_approval(
+        currency, from_budget=from_budget, bulk=bulk, amount=accrual.amount, total=total
+    ):
         return None
     cleaned = {**options, "comment": accrual.comment, "source": source}
     with transaction.atomic():
-        return approvals.create_request(
+        return grant_requests.create_request(
             actor=actor,
             currency=currency,
             operation=operation,
