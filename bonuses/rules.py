@@ -18,6 +18,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from giftshop.templatetags.points import points
+
 from .exceptions import (
     AmountAboveMaximum,
     BalanceAboveMaximum,
@@ -281,7 +283,7 @@ def check_balance_room(over: list[tuple[str, Decimal]], currency, *, one: bool) 
                 "%(name)s can be credited at most %(room)s more %(currency)s: "
                 "one account may be credited %(max)s in all."
             )
-            % {"name": name, "room": f"{room:,.2f}", "currency": currency.name, "max": limit}
+            % {"name": name, "room": points(room, currency), "currency": currency.name, "max": limit}
         )
     names = some_names([name for name, _credited in over])
     raise BalanceAboveMaximum(

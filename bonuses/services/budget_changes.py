@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from giftshop.templatetags.points import points
+
 from .. import exceptions, rules
 from ..models import ZERO, Budget, BudgetMovement, Currency
 from ..roles import draws_on_budget
@@ -35,10 +37,10 @@ def _change(budget: Budget, change: Decimal, actor, comment: str, at: datetime) 
             )
             % {
                 "name": budget.manager,
-                "used": rules.grouped(budget.granted + budget.held),
-                "allowance": rules.grouped(budget.allowance),
+                "used": points(budget.granted + budget.held, currency),
+                "allowance": points(budget.allowance, currency),
                 "currency": currency.name,
-                "left": rules.grouped(budget.left),
+                "left": points(budget.left, currency),
             }
         )
     if change > 0 and budget.allowance + change > rules.MAX_BALANCE:

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from giftshop.templatetags.points import points
+
 from .. import bulk, exceptions, rules
 from ..models import ZERO, Batch, Budget, BudgetMovement, Currency, Entry
 from ..roles import budget_holders, draws_on_budget
@@ -242,8 +244,8 @@ def draw(actor, currency: Currency, total: Decimal, at: datetime) -> Budget:
         raise exceptions.BudgetExceeded(
             _("This grant uses %(total)s of your %(left)s %(currency)s left for %(period)s: nothing was accrued.")
             % {
-                "total": rules.grouped(total),
-                "left": rules.grouped(budget.left),
+                "total": points(total, currency),
+                "left": points(budget.left, currency),
                 "currency": currency.name,
                 "period": budget_label(budget),
             }

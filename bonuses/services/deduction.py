@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from giftshop.templatetags.points import points
+
 from .. import exceptions, planner, rules
 from ..models import Account, Allocation, Currency, Entry, Lot, Reservation
 from .core import ACCOUNT_FIELDS, lock_account, operation_moment, post_entry, require_aware
@@ -126,7 +128,8 @@ def refund(reservation: Reservation, *, amount=None, at: datetime | None = None,
         )
         if value <= 0 or value > refundable:
             raise exceptions.InvalidAmount(
-                _("At most %(refundable)s points of this order can be refunded.") % {"refundable": refundable}
+                _("At most %(refundable)s %(currency)s of this order can be refunded.")
+                % {"refundable": points(refundable, account.currency), "currency": account.currency.name}
             )
         given = _give_back(fresh, value)
         account.spent -= value
@@ -176,8 +179,12 @@ def _take_first_expiring(account: Account, amount: Decimal, at: datetime) -> lis
     """Take `amount` from the account's spendable lots, first-expiring first (InsufficientBalance beyond them)."""
     if amount > account.active:
         raise exceptions.InsufficientBalance(
-            _("Only %(active)s points are available; %(amount)s were asked for.")
-            % {"active": account.active, "amount": amount}
+            _("Only %(active)s %(currency)s are available; %(amount)s were asked for.")
+            % {
+                "active": points(account.active, account.currency),
+                "currency": account.currency.name,
+                "amount": points(amount, account.currency),
+            }
         )
     lots = list(
         Lot.objects.filter(account=account, is_activated=True, remaining__gt=0).filter(

@@ -192,7 +192,7 @@ def test_write_off_with_autocomplete(
     page.get_by_label("Subtract bonuses").fill("200.01")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_test_id("write-off-form")).to_contain_text(
-        "Only 200.00 points are available; 200.01 were asked for."
+        "Only 200.00 Bonuses are available; 200.01 were asked for."
     )
     assert not Entry.objects.filter(kind=Entry.Kind.MANUAL_WRITE_OFF).exists()
     assert selectors.balance(employee, currency).active == Decimal("200.00")

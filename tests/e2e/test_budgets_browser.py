@@ -55,7 +55,7 @@ def test_a_manager_grants_within_the_budget_and_an_administrator_tops_it_up(
     dialog = open_modal(page, row.get_by_role("button", name="Add bonuses"), "Add bonuses · Ada Sales")
     dialog.get_by_label("Amount").fill("200")
     dialog.get_by_role("button", name="Send").click()
-    expect(dialog.get_by_test_id("form-error")).to_contain_text("This grant uses 200 of your 100 Bonuses left")
+    expect(dialog.get_by_test_id("form-error")).to_contain_text("This grant uses 200.00 of your 100.00 Bonuses left")
     save_screenshot(page, f"budgets-refused-{width}")
     assert Entry.objects.count() == 3
 

@@ -256,7 +256,7 @@ def test_a_refused_form_starts_the_keyboard_at_the_first_field_in_error(
     amount = page.get_by_label("Subtract bonuses")
     expect(amount).to_be_focused()
     expect(amount).to_have_attribute("aria-invalid", "true")
-    expect(amount).to_have_accessible_description(re.compile(r"Only 200\.00 points are available"))
+    expect(amount).to_have_accessible_description(re.compile(r"Only 200\.00 Bonuses are available"))
     assert ledger_snapshot(skip=REMEMBERED_REFUSAL) == before
 
 

@@ -77,7 +77,7 @@ def test_a_grant_above_the_threshold_becomes_a_request_holding_its_points(manage
 
 def test_a_request_over_budget_is_refused_as_a_whole(manager, team, policy, ledger_snapshot):
     before = ledger_snapshot()
-    with pytest.raises(BudgetExceeded, match="This grant uses 1,200 of your 1,000 Bonuses left"):
+    with pytest.raises(BudgetExceeded, match="This grant uses 1,200.00 of your 1,000.00 Bonuses left"):
         services.accrue_many(users=team[:4], amount=300, actor=manager)
     assert ledger_snapshot() == before
 

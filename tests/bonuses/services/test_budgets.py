@@ -147,7 +147,9 @@ def test_a_bulk_grant_over_budget_grants_nothing_and_says_what_is_left(manager, 
     with pytest.raises(BudgetExceeded) as refused:
         services.accrue_many(users=people, amount=20, actor=manager)
     month = date.today().strftime("%B %Y")
-    assert refused.value.message == (f"This grant uses 800 of your 750 Bonuses left for {month}: nothing was accrued.")
+    assert refused.value.message == (
+        f"This grant uses 800.00 of your 750.00 Bonuses left for {month}: nothing was accrued."
+    )
     after = {
         "entries": list(Entry.objects.values()),
         "movements": list(BudgetMovement.objects.values()),
@@ -159,7 +161,7 @@ def test_a_bulk_grant_over_budget_grants_nothing_and_says_what_is_left(manager, 
 def test_a_grant_of_exactly_what_is_left_goes_through(manager, team, fixed):
     services.accrue_many(users=team, amount=250, actor=manager)
     assert left(manager) == 0
-    with pytest.raises(BudgetExceeded, match="uses 0.01 of your 0 Bonuses left"):
+    with pytest.raises(BudgetExceeded, match="uses 0.01 of your 0.00 Bonuses left"):
         services.accrue(user=team[0], amount="0.01", actor=manager)
 
 
@@ -212,7 +214,7 @@ def test_a_top_up_may_be_negative_but_never_below_what_was_granted(administrator
     with pytest.raises(BudgetBelowGranted) as refused:
         services.top_up_budget(manager=manager, amount=-51, actor=administrator)
     assert refused.value.message == (
-        "Maria Manager has used 800 of 850 Bonuses: the budget can be reduced by at most 50."
+        "Maria Manager has used 800.00 of 850.00 Bonuses: the budget can be reduced by at most 50.00."
     )
     assert (list(BudgetMovement.objects.values()), list(Budget.objects.values())) == before
 

@@ -268,6 +268,25 @@ def test_partial_refunds_return_points_into_the_same_lots(bonuses, employee, adm
         services.refund(held, at=local(3, 6))
 
 
+def test_refusals_show_amounts_as_the_tables_do(bonuses, stars, employee, administrator, ledger_snapshot):
+    """Thousands separators, no ".00" in a whole-number currency, and the currency's name."""
+    services.accrue(user=employee, amount=1200, actor=administrator, at=local(3, 1))
+    services.accrue(user=employee, amount=2500, currency=stars, actor=administrator, at=local(3, 1))
+    held = services.reserve(user=employee, amount=1100, reference="o-1", at=local(3, 2))
+    services.capture(held, at=local(3, 3))
+    before = ledger_snapshot()
+    with pytest.raises(InsufficientBalance) as refused:
+        services.write_off(user=employee, amount=1500, actor=administrator, comment="x", at=local(3, 4))
+    assert refused.value.message == "Only 100.00 Bonuses are available; 1,500.00 were asked for."
+    with pytest.raises(InsufficientBalance) as refused:
+        services.reserve(user=employee, amount=3000, currency=stars, reference="o-2", at=local(3, 4))
+    assert refused.value.message == "Only 2,500 Stars are available; 3,000 were asked for."
+    with pytest.raises(InvalidAmount) as refused:
+        services.refund(held, amount=1100.5, at=local(3, 4))
+    assert refused.value.message == "At most 1,100.00 Bonuses of this order can be refunded."
+    assert ledger_snapshot() == before
+
+
 def test_sums_of_cents_are_exact(bonuses, employee, administrator):
     """SQLite adds decimals as binary floats (-0.02 - 0.01 + 0.02 + 0.01 = 1.7e-18): sums must come back exact."""
     services.accrue(user=employee, amount=1, actor=administrator, at=local(3, 1))

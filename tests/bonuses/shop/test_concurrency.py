@@ -118,7 +118,7 @@ def test_two_orders_at_once_that_together_exceed_the_balance_one_succeeds(bonuse
     for person, results in zip(people, outcomes, strict=True):
         assert kinds(results) == Counter(ok=1, InsufficientBalance=1), (person, results)
         refusal = next(r for r in results if isinstance(r, InsufficientBalance))
-        assert refusal.message == "Only 40.00 points are available; 60.00 were asked for."
+        assert refusal.message == "Only 40.00 Bonuses are available; 60.00 were asked for."
         account = Account.objects.get(user=person)
         assert (account.active, account.reserved) == (40, 60)
         assert Order.objects.filter(user=person).count() == 1  # the refused order left no row

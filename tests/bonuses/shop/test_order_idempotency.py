@@ -92,7 +92,7 @@ def test_a_new_order_form_is_a_new_order(client, shopper, hoodie):
 @pytest.mark.django_db
 def test_a_repeat_after_a_refusal_gives_the_refusal_again(client, shopper, hoodie, administrator, ledger_snapshot):
     data = {"quantity": "3", "confirmed": "True", "idempotency_key": uuid.uuid4().hex}
-    refusal = "Only 100.00 points are available; 120.00 were asked for."
+    refusal = "Only 100.00 Bonuses are available; 120.00 were asked for."
     first = client.post(order_url(hoodie), data)
     assert first.status_code == 400 and refusal in first.context["form"].non_field_errors()
     assert hidden_key(first) != data["idempotency_key"]  # the corrected order will be a new request

@@ -366,7 +366,7 @@ def test_never_more_points_than_active(employee, administrator, make_gift, ledge
     with pytest.raises(InsufficientBalance) as refused:
         shop.place_order(user=employee, gift=gift, quantity=1, at=local(3, 3))
 
-    assert refused.value.message == "Only 10.00 points are available; 30.00 were asked for."
+    assert refused.value.message == "Only 10.00 Bonuses are available; 30.00 were asked for."
     assert ledger_snapshot() == before
     assert Order.objects.count() == 1
     assert_ledger_holds(employee)

@@ -235,10 +235,10 @@ def test_change_on_the_confirmation_goes_back_to_the_form_as_i_filled_it_in(clie
 @pytest.mark.parametrize(
     ("gift", "quantity", "message"),
     [
-        ("Hoodie", 3, "Only 100.00 points are available; 120.00 were asked for."),
+        ("Hoodie", 3, "Only 100.00 Bonuses are available; 120.00 were asked for."),
         ("Novel", 1, "Novel is out of stock."),
         ("Headphones", 3, "Only 2 of Headphones left in stock."),
-        ("Star cap", 1, "Only 3.00 points are available; 4.00 were asked for."),
+        ("Star cap", 1, "Only 3 Stars are available; 4 were asked for."),
     ],
 )
 def test_an_order_over_my_balance_or_the_stock_is_refused_with_the_reason(

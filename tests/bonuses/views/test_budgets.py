@@ -78,7 +78,7 @@ def test_a_manager_over_budget_is_refused_in_the_modal_with_what_is_left(as_mana
     }
     response = as_manager.post("/bonuses/accrual/bulk/", payload)
     assert response.status_code == 400
-    assert "This grant uses 1,500 of your 1,250 Bonuses left for" in response.content.decode()
+    assert "This grant uses 1,500.00 of your 1,250.00 Bonuses left for" in response.content.decode()
     assert ledger_snapshot(skip=REMEMBERED_REFUSAL) == before
 
 
@@ -170,7 +170,7 @@ def test_a_reduction_below_what_was_granted_is_refused_next_to_the_form(
     data = {"currency": fixed.pk, "direction": "reduce", "amount": "300", "comment": "Cut"}
     response = as_admin.post(f"{BUDGETS}{manager.pk}/change/", data)
     assert response.status_code == 400
-    message = "Maria Manager has used 1,000 of 1,250 Bonuses: the budget can be reduced by at most 250."
+    message = "Maria Manager has used 1,000.00 of 1,250.00 Bonuses: the budget can be reduced by at most 250.00."
     assert escape(message) in response.content.decode()
     assert ledger_snapshot() == before
 

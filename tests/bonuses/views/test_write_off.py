@@ -35,8 +35,8 @@ def test_write_off_of_more_than_the_active_balance_is_refused(
     response = post_write_off(as_admin, funded, bonuses, amount="100.01")
     assert response.status_code == 400
     errors = response.context["form"].errors["amount"]
-    assert errors == ["Only 100.00 points are available; 100.01 were asked for."]
-    assert shown_errors(response) == ["Only 100.00 points are available; 100.01 were asked for."]
+    assert errors == ["Only 100.00 Bonuses are available; 100.01 were asked for."]
+    assert shown_errors(response) == ["Only 100.00 Bonuses are available; 100.01 were asked for."]
     assert 'data-available="100.00"' in response.content.decode()  # the form shows what is available
     assert ledger_snapshot(skip=REMEMBERED_REFUSAL) == before
     assert active(funded) == 100
