@@ -167,7 +167,7 @@ def test_a_database_of_the_old_layout_migrates_forward_with_nothing_lost(capsys)
     assert linked == [(pending.reservation_id, pending.pk), (completed.reservation_id, completed.pk)]
     assert ledger_problems(Account.objects.get(pk=ids["account"])) == []
     call_command("check_ledger")
-    assert "All 1 accounts balance." in capsys.readouterr().out
+    assert "The 1 account balances." in capsys.readouterr().out
     # The content types moved with the models: permissions and admin history follow.
     shop_order = ContentType.objects.get_for_model(Order)
     assert (shop_order.app_label, shop_order.model) == ("shop", "order")

@@ -213,7 +213,14 @@ def send_code(*, user, at: datetime | None = None) -> None:
         last = ConfirmationCode.objects.filter(user=user).order_by("-sent_at").first()
         if last and moment < last.sent_at + CODE_RESEND_AFTER:
             wait = math.ceil((last.sent_at + CODE_RESEND_AFTER - moment).total_seconds())
-            raise CodeError(_("A new code can be sent in %(seconds)d seconds.") % {"seconds": wait})
+            raise CodeError(
+                ngettext(
+                    "A new code can be sent in %(seconds)d second.",
+                    "A new code can be sent in %(seconds)d seconds.",
+                    wait,
+                )
+                % {"seconds": wait}
+            )
         code = f"{secrets.randbelow(10**6):06d}"
         ConfirmationCode.objects.create(
             user=user, code_hash=make_password(code), sent_at=moment, expires_at=moment + CODE_LIFETIME

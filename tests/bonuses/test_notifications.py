@@ -49,7 +49,7 @@ def test_bonuses_daily_reminds_of_expiring_points_once_per_lot(bonuses, administ
     assert "- 7.50 Bonuses: use them by the end of 20 March 2026." in mails[bob.email].body
     assert "Expiry reminders queued: 0 " in daily("2026-03-13")  # once per lot
     assert "Expiry reminders queued: 0 " in daily("2026-03-16")
-    assert "Expiry reminders queued: 1 (about 1 lots)." in daily("2026-04-25")  # Ann's April lot, catching up
+    assert "Expiry reminders queued: 1 (about 1 lot)." in daily("2026-04-25")  # Ann's April lot, catching up
     assert reminders().count() == 3
 
 

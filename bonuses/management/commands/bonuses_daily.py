@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from bonuses import rules, services
 from bonuses.models import BudgetMovement, Entry
@@ -35,19 +36,35 @@ class Command(BaseCommand):
 
         def progress(done, total):
             if total > services.BATCH_SIZE:
-                self.stderr.write(f"  {done}/{total} accounts")
+                self.stderr.write(
+                    ngettext("  %(done)d/%(total)d account", "  %(done)d/%(total)d accounts", total)
+                    % {"done": done, "total": total}
+                )
 
         result = services.settle(at=at, progress=progress)
         self.stdout.write(
-            f"Settled up to {timezone.localtime(at):%Y-%m-%d %H:%M %Z}: {result.accounts} accounts changed."
+            ngettext(
+                "Settled up to %(at)s: %(count)d account changed.",
+                "Settled up to %(at)s: %(count)d accounts changed.",
+                result.accounts,
+            )
+            % {"at": f"{timezone.localtime(at):%Y-%m-%d %H:%M %Z}", "count": result.accounts}
         )
         labels = dict(Entry.Kind.choices)
         for kind in (Entry.Kind.ACTIVATED, Entry.Kind.EXPIRED, Entry.Kind.BURNED):
             count = result.counts.get(kind, 0)
             amount = result.amounts.get(kind, 0)
-            self.stdout.write(f"  {labels[kind]}: {count} entries, {amount} points")
+            entries = ngettext("%(count)d entry", "%(count)d entries", count) % {"count": count}
+            self.stdout.write(f"  {labels[kind]}: {entries}, {amount} points")
         emails, lots = services.queue_expiry_reminders(at=at)
-        self.stdout.write(f"Expiry reminders queued: {emails} (about {lots} lots).")
+        self.stdout.write(
+            ngettext(
+                "Expiry reminders queued: %(emails)d (about %(lots)d lot).",
+                "Expiry reminders queued: %(emails)d (about %(lots)d lots).",
+                lots,
+            )
+            % {"emails": emails, "lots": lots}
+        )
         posted = services.open_budgets(at=at)
         labels = dict(BudgetMovement.Kind.choices)
         kinds = (BudgetMovement.Kind.OPENED, BudgetMovement.Kind.ROLLED_OVER, BudgetMovement.Kind.LAPSED)

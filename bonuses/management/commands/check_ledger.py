@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from bonuses.models import Account, Budget
 from bonuses.selectors import budget_problems, ledger_problems, unreadable_figures
@@ -35,11 +36,21 @@ class Command(BaseCommand):
                     f"{budget.manager.email} [{budget.currency}] (budget {budget.pk}, {budget.period_start}):", problems
                 )
         if failed or budgets_failed:
-            message = f"{failed} of {checked} accounts fail the ledger identities."
+            message = ngettext(
+                "%(failed)d of %(total)d account fails the ledger identities.",
+                "%(failed)d of %(total)d accounts fail the ledger identities.",
+                checked,
+            ) % {"failed": failed, "total": checked}
             if budgets_failed:
-                message += f" {budgets_failed} of {budgets} budgets fail theirs."
+                message += " " + ngettext(
+                    "%(failed)d of %(total)d budget fails its own.",
+                    "%(failed)d of %(total)d budgets fail theirs.",
+                    budgets,
+                ) % {"failed": budgets_failed, "total": budgets}
             raise CommandError(message)
-        self.stdout.write(self.style.SUCCESS(f"All {checked} accounts balance. All {budgets} budgets balance."))
+        accounts = ngettext("The %(count)d account balances.", "All %(count)d accounts balance.", checked)
+        budget_line = ngettext("The %(count)d budget balances.", "All %(count)d budgets balance.", budgets)
+        self.stdout.write(self.style.SUCCESS(f"{accounts % {'count': checked}} {budget_line % {'count': budgets}}"))
 
     def report(self, heading: str, problems: list[str]) -> None:
         self.stdout.write(self.style.ERROR(heading))

@@ -393,10 +393,10 @@ def test_check_ledger_proves_the_budgets_figures_are_the_sums_of_their_movements
     services.accrue(user=employee, amount=100, actor=manager)
     out = StringIO()
     call_command("check_ledger", stdout=out)
-    assert "All 1 budgets balance." in out.getvalue()
+    assert "The 1 budget balances." in out.getvalue()
     Budget.objects.update(left=Decimal("950"))  # behind the services' back
     out = StringIO()
-    with pytest.raises(CommandError, match="1 of 1 budgets fail theirs"):
+    with pytest.raises(CommandError, match="1 of 1 budget fails its own"):
         call_command("check_ledger", stdout=out)
     assert "stored left 950.00 != 900.00 from the movements" in out.getvalue()
 

@@ -218,7 +218,7 @@ def test_the_confirmation_code_arrives_directly_with_both_parts(smtp, make_user,
 def test_an_email_queued_before_html_bodies_goes_out_as_plain_text(smtp, capsys):
     OutgoingEmail.objects.create(recipient="old@example.com", subject="Queued earlier", body="Plain & simple\n")
 
-    assert "Sent 1 e-mails, 0 failed" in send_queued(capsys)
+    assert "Sent 1 e-mail, 0 failed" in send_queued(capsys)
 
     (message,) = smtp.messages
     assert message.get_content_type() == "text/plain"

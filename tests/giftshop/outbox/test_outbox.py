@@ -1,6 +1,8 @@
 """The e-mail outbox: e-mails are queued with the change that causes them and sent after it commits."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
@@ -87,7 +89,7 @@ def test_an_email_that_keeps_failing_is_given_up_after_five_attempts(administrat
         call_command("send_queued_mail")
         assert OutgoingEmail.objects.get().attempts == min(attempt, outbox.MAX_ATTEMPTS)
     err = capsys.readouterr().err
-    assert "1 e-mails failed 5 times and are no longer tried" in err
+    assert "1 e-mail failed 5 times and is no longer tried" in err
 
 
 def test_sent_emails_are_kept_30_days(administrator, employee):
@@ -98,6 +100,24 @@ def test_sent_emails_are_kept_30_days(administrator, employee):
     outbox.send_queued()
     call_command("send_queued_mail")
     assert list(OutgoingEmail.objects.values_list("subject", flat=True)) == ["You received 6.00 Bonuses"]
+
+
+def test_sent_emails_are_kept_30_calendar_days_in_the_company_time_zone(settings, administrator, employee, capsys):
+    """Across the change to summer time (Berlin, 31 March 2024) 30 days are 30 × 24 hours less one: an e-mail
+    sent at 11:30 on 16 March is more than 30 days old at noon on 15 April, one sent at 12:30 is not."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2024, 4, 15, 12, 0, tzinfo=berlin).astimezone(UTC)  # as timezone.now() gives it
+    services.accrue(user=employee, amount=5, actor=administrator)
+    services.accrue(user=employee, amount=6, actor=administrator)
+    outbox.send_queued()
+    old, recent = OutgoingEmail.objects.order_by("pk")
+    OutgoingEmail.objects.filter(pk=old.pk).update(sent_at=datetime(2024, 3, 16, 11, 30, tzinfo=berlin))
+    OutgoingEmail.objects.filter(pk=recent.pk).update(sent_at=datetime(2024, 3, 16, 12, 30, tzinfo=berlin))
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        call_command("send_queued_mail")
+    assert list(OutgoingEmail.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert "Sent 0 e-mails, 0 failed; removed 1 sent more than 30 days ago." in capsys.readouterr().out
 
 
 @pytest.mark.postgres
