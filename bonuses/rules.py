@@ -18,8 +18,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from giftshop.templatetags.points import points
-
 from .exceptions import (
     AmountAboveMaximum,
     BalanceAboveMaximum,
@@ -47,6 +45,21 @@ MAX_BALANCE = Decimal("1000000000.00")
 MAX_YEARS = 100
 MAX_DAYS = 36_525  # 100 years of days
 MAX_PERIOD = {"days": MAX_DAYS, "months": 12 * MAX_YEARS, "years": MAX_YEARS}
+
+
+def is_whole(value: Decimal, currency) -> bool:
+    """Whether `value` is shown (and exported) without decimals: whole, in a whole-number currency."""
+    return bool(getattr(currency, "whole_numbers", False)) and value == value.to_integral_value()
+
+
+def points(value: Decimal | None, currency=None, signed: bool = False) -> str:
+    """An amount as every screen, export and message shows it: 12345.5 -> "12,345.50"; 1200 in a whole-number
+    currency -> "1,200" (a fraction is never hidden); `signed` adds "+" or "-"."""
+    if value is None or value == "":
+        return ""
+    value = Decimal(value)
+    places = 0 if is_whole(value, currency) else 2
+    return f"{value:+,.{places}f}" if signed else f"{value:,.{places}f}"
 
 
 def grouped(value) -> str:

@@ -10,11 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from giftshop.templatetags.points import points
-
 from .. import exceptions, rules
 from ..models import ZERO, Budget, BudgetMovement, Currency
 from ..roles import draws_on_budget
+from ..rules import points
 from .budgets import budget_for, post_movement
 from .currency import get_currency
 

@@ -19,11 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from giftshop.templatetags.points import points
-
 from .. import bulk, exceptions, rules
 from ..models import ZERO, Batch, Budget, BudgetMovement, Currency, Entry
 from ..roles import budget_holders, draws_on_budget
+from ..rules import points
 
 Kind = BudgetMovement.Kind
 CHANGED = [*Budget.FIGURES, "closed_at"]

@@ -12,10 +12,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from giftshop.templatetags.points import points
-
 from .. import exceptions, planner, rules
 from ..models import Account, Allocation, Currency, Entry, Lot, Reservation
+from ..rules import points
 from .core import ACCOUNT_FIELDS, lock_account, operation_moment, post_entry, require_aware
 from .currency import get_currency
 from .idempotency import normalised_payload_value, run_idempotent
