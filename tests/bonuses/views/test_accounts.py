@@ -6,14 +6,13 @@ import uuid
 from html import unescape
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils.html import escape
 
 from bonuses import exceptions, services
 from bonuses.models import Account, AccountStateChange, Currency
 from bonuses.shop.models import Category, Gift, Order
-from tests.helpers import REMEMBERED_REFUSAL, local
+from tests.helpers import REMEMBERED_REFUSAL, local, message_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +50,6 @@ def gifts(bonuses, stars):
 
 def block(user, *, by, state=BLOCKED, reason="Audit of March", currency=None, at=None):
     return services.set_account_state(user=user, state=state, actor=by, reason=reason, currency=currency, at=at)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m.message) for m in get_messages(response.wsgi_request)]
 
 
 def page(response) -> str:
@@ -138,7 +133,7 @@ def test_without_javascript_it_is_a_page_of_its_own(as_admin, funded):
 def test_saving_changes_the_state_logs_it_and_says_so(as_admin, funded, administrator, stars):
     response = post_state(as_admin, funded, htmx=True, currency=stars.pk, state=ACCUMULATE_ONLY, reason=" Probation ")
     assert response.status_code == 204 and response["HX-Redirect"] == ACCRUAL_LIST
-    assert messages_of(response) == ["The Stars account of Erik Employee is now “Accumulate only”."]
+    assert message_texts(response) == ["The Stars account of Erik Employee is now “Accumulate only”."]
     assert Account.objects.get(user=funded, currency=stars).state == ACCUMULATE_ONLY
     assert Account.objects.get(user=funded, currency__is_default=True).state == ACTIVE
     row = AccountStateChange.objects.get()
@@ -385,7 +380,7 @@ def test_the_settings_page_offers_a_new_currency(as_admin, bonuses):
 def test_adding_a_currency_saves_its_name_whole_numbers_and_policy(as_admin, bonuses, ledger_snapshot):
     response = as_admin.post(NEW_CURRENCY, currency_data(name="  Kudos "))
     assert response.status_code == 302 and response["Location"] == "/bonuses/settings/"
-    assert messages_of(response) == ["Kudos is added."]
+    assert message_texts(response) == ["Kudos is added."]
     kudos = Currency.objects.get(name="Kudos")
     assert (kudos.is_default, kudos.whole_numbers, kudos.burn_policy, kudos.lifetime_value, kudos.lifetime_unit) == (
         False,

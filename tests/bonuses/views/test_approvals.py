@@ -6,10 +6,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 
 from bonuses import services
 from bonuses.models import Entry, GrantRequest
+from tests.helpers import message_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,6 @@ def team(make_user, department):
     return [make_user(department=department, full_name=f"Sales {n}") for n in range(3)]
 
 
-def texts(response) -> list[str]:
-    return [str(m.message) for m in get_messages(response.wsgi_request)]
-
-
 def test_a_grant_above_the_threshold_is_requested_from_the_modal(client, manager, team, policy):
     client.force_login(manager)
     payload = {
@@ -50,7 +46,9 @@ def test_a_grant_above_the_threshold_is_requested_from_the_modal(client, manager
     }
     response = client.post("/bonuses/accrual/bulk/", payload)
     assert response.status_code == 302
-    assert texts(response) == ["Your grant of 450.00 Bonuses to 3 employees waits for an administrator's approval."]
+    assert message_texts(response) == [
+        "Your grant of 450.00 Bonuses to 3 employees waits for an administrator's approval."
+    ]
     assert Entry.objects.count() == 0
     page = client.get("/bonuses/requests/").content.decode()
     assert "Waiting for approval" in page and "Sales 0, Sales 1, Sales 2" in page
@@ -66,7 +64,7 @@ def test_the_queue_lists_requests_and_an_administrator_approves(client, manager,
     assert "Maria Manager" in page and "Launch" in page and "<time" in page
     response = client.post(f"{QUEUE}{request.pk}/approve/")
     assert response.status_code == 302
-    assert texts(response) == [f"Request {request.pk} approved: 450.00 Bonuses granted as Maria Manager's."]
+    assert message_texts(response) == [f"Request {request.pk} approved: 450.00 Bonuses granted as Maria Manager's."]
     assert GrantRequest.objects.get().status == "approved" and Entry.objects.count() == 3
 
 
@@ -78,7 +76,7 @@ def test_the_queue_offers_no_decision_on_ones_own_request(client, administrator,
     assert "Your request: another administrator decides." in page and 'data-testid="approve"' not in page
     before = ledger_snapshot()
     response = client.post(f"{QUEUE}{request.pk}/approve/")
-    assert texts(response) == ["You cannot decide your own request: another administrator must."]
+    assert message_texts(response) == ["You cannot decide your own request: another administrator must."]
     assert ledger_snapshot() == before
 
 

@@ -8,13 +8,12 @@ import uuid
 from io import BytesIO
 
 import pytest
-from django.contrib.messages import get_messages
 from django.utils.html import escape
 from openpyxl import load_workbook
 
 from bonuses import services
 from bonuses.models import Batch, Entry
-from tests.helpers import REMEMBERED_REFUSAL
+from tests.helpers import REMEMBERED_REFUSAL, message_texts
 from users.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +27,6 @@ def page_of(batch) -> str:
 
 def reverse(client, batch, comment="Sent to the wrong team", **data):
     return client.post(page_of(batch), {"comment": comment, "idempotency_key": uuid.uuid4().hex, **data})
-
-
-def messages_of(response) -> list[str]:
-    return [str(m.message) for m in get_messages(response.wsgi_request)]
 
 
 def entry_names(response) -> list[str]:
@@ -106,7 +101,7 @@ def test_an_administrator_reverses_the_batch(as_admin, batch, team, administrato
     response = reverse(as_admin, batch)
     assert response.status_code == 302 and response["Location"] == page_of(batch)
     reversal = Batch.objects.get(reverses=batch)
-    assert messages_of(response) == [
+    assert message_texts(response) == [
         f"Batch {batch.pk} reversed: 100.00 Bonuses taken back from each of 4 employees, 400.00 in all "
         f"(batch {reversal.pk})."
     ]

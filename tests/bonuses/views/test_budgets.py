@@ -7,13 +7,12 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.utils.html import escape
 from openpyxl import load_workbook
 
 from bonuses import selectors, services
 from bonuses.models import BudgetMovement, Currency
-from tests.helpers import REMEMBERED_REFUSAL
+from tests.helpers import REMEMBERED_REFUSAL, message_texts
 from users.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +30,6 @@ def fixed(bonuses):
 @pytest.fixture
 def team(make_user, department):
     return [make_user(department=department, full_name=f"Sales {n}") for n in range(3)]
-
-
-def messages_of(response) -> list[str]:
-    return [str(m.message) for m in get_messages(response.wsgi_request)]
 
 
 # The accrual screens -------------------------------------------------------------------------------
@@ -159,7 +154,7 @@ def test_an_administrator_tops_up_one_budget_with_a_comment(as_admin, administra
     assert response.status_code == 302
     assert selectors.budget(manager).left == 1500
     assert BudgetMovement.objects.get(kind="top_up").comment == "Fair"
-    assert "is now 1,500.00 Bonuses, 1,500.00 of it left." in messages_of(response)[0]
+    assert "is now 1,500.00 Bonuses, 1,500.00 of it left." in message_texts(response)[0]
 
 
 def test_a_reduction_below_what_was_granted_is_refused_next_to_the_form(
@@ -201,7 +196,7 @@ def test_a_bulk_top_up_of_the_selected_budgets(as_admin, managers, fixed):
     response = as_admin.post(f"{BUDGETS}bulk/", data)
     assert response.status_code == 302
     assert (selectors.budget(manager).left, selectors.budget(other).left) == (1350, 1350)
-    assert messages_of(response) == ["2 budgets changed by +100.00 Bonuses each."]
+    assert message_texts(response) == ["2 budgets changed by +100.00 Bonuses each."]
 
 
 def test_a_bulk_top_up_of_every_manager_matching_the_filter(as_admin, managers, fixed):
