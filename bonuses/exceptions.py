@@ -205,3 +205,18 @@ class RequestDecided(ApprovalError):
 
 class ReasonRequired(ApprovalError):
     default_message = _("Give the reason for the rejection.")
+
+
+# Segments and campaigns ---------------------------------------------------------------------------
+
+
+class InvalidSegment(BonusError):
+    default_message = _("The segment's conditions are not valid.")
+
+
+class InvalidCampaign(BonusError):
+    default_message = _("The campaign's settings are not valid.")
+
+
+class CampaignHasAwards(InvalidCampaign):
+    default_message = _("This campaign has awarded points: it cannot be deleted, only ended.")

@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -12,22 +12,39 @@ from giftshop.web.filters import CompanyDayFilter, EmployeeChoiceFilter, ModelMu
 from giftshop.web.forms import DATE_INPUT, EmployeeAutocomplete
 from users.models import City, Department, Position, Tag
 
+from . import conditions
 from .models import Batch, Currency, Entry
+
+
+def condition(apply):
+    """A filter method applying one of bonuses/conditions.py to the value chosen."""
+
+    def method(queryset, name, value):
+        if value is None or (isinstance(value, QuerySet | list) and not value):  # nothing chosen: no condition
+            return queryset
+        return apply(queryset, value)
+
+    return method
 
 
 class EmployeeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    department = ModelMultipleIdsFilter(queryset=Department.objects.all(), label=_("Department"), distinct=False)
-    city = ModelMultipleIdsFilter(queryset=City.objects.all(), label=_("City"), distinct=False)
-    position = ModelMultipleIdsFilter(queryset=Position.objects.all(), label=_("Position"), distinct=False)
-    tags = ModelMultipleIdsFilter(queryset=Tag.objects.all(), label=_("Tags"), distinct=True)
-    balance_min = django_filters.NumberFilter(field_name="balance", lookup_expr="gte", label=_("Balance from"))
-    balance_max = django_filters.NumberFilter(field_name="balance", lookup_expr="lte", label=_("Balance to"))
+    # Each condition as bonuses/conditions.py defines it, which the segments share.
+    department = ModelMultipleIdsFilter(
+        queryset=Department.objects.all(), label=_("Department"), method=condition(conditions.in_departments)
+    )
+    city = ModelMultipleIdsFilter(queryset=City.objects.all(), label=_("City"), method=condition(conditions.in_cities))
+    position = ModelMultipleIdsFilter(
+        queryset=Position.objects.all(), label=_("Position"), method=condition(conditions.in_positions)
+    )
+    tags = ModelMultipleIdsFilter(queryset=Tag.objects.all(), label=_("Tags"), method=condition(conditions.with_tags))
+    balance_min = django_filters.NumberFilter(label=_("Balance from"), method=condition(conditions.balance_from))
+    balance_max = django_filters.NumberFilter(label=_("Balance to"), method=condition(conditions.balance_to))
     hired_after = django_filters.DateFilter(
-        field_name="hire_date", lookup_expr="gte", label=_("Hired from"), widget=DATE_INPUT
+        label=_("Hired from"), widget=DATE_INPUT, method=condition(conditions.hired_from)
     )
     hired_before = django_filters.DateFilter(
-        field_name="hire_date", lookup_expr="lte", label=_("Hired until"), widget=DATE_INPUT
+        label=_("Hired until"), widget=DATE_INPUT, method=condition(conditions.hired_until)
     )
 
     class Meta:

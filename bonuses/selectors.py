@@ -12,15 +12,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from users.models import Department
 
-from . import planner, rules
+from . import bulk, campaign_rules, conditions, planner, rules
 from .budget_selectors import BudgetFigures as BudgetFigures
 from .budget_selectors import budget as budget
 from .budget_selectors import budget_movements as budget_movements
@@ -33,7 +32,7 @@ from .budget_selectors import pending_requests as pending_requests
 from .budget_selectors import requests_of as requests_of
 from .exceptions import AccountBlocked, AccumulateOnly
 from .filters import EmployeeFilter
-from .models import AMOUNT, Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
+from .models import Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
 from .roles import budget_holders as budget_holders
 from .roles import can_grant, can_manage
 from .roles import grants_from_budget as grants_from_budget
@@ -309,12 +308,7 @@ def accrual_table(viewer, currency):
     """The accrual table's rows: employees in scope, each with the active balance and state of their account
     in `currency`."""
     return (
-        employees_in_scope(viewer)
-        .annotate(account=FilteredRelation("bonus_accounts", condition=Q(bonus_accounts__currency=currency)))
-        .annotate(
-            balance=Coalesce("account__active", Value(ZERO), output_field=DecimalField(**AMOUNT)),
-            account_state=Coalesce("account__state", Value(Account.State.ACTIVE.value)),
-        )
+        conditions.with_balance(employees_in_scope(viewer), currency)
         .select_related("position", "city", "department")
         .prefetch_related("tags")
     )
@@ -422,3 +416,23 @@ def account_state(user, currency=None) -> AccountState:
     """The state of the employee's account in one currency (active where there is no account)."""
     currency = get_currency(currency)
     return next((state for state in account_states(user) if state.currency.pk == currency.pk), AccountState(currency))
+
+
+# Segments and campaigns ---------------------------------------------------------------------------
+
+
+def segment_members(segment, *, on: date | None = None):
+    """The active employees in `segment` as of `on` (default today, in the company time zone)."""
+    return campaign_rules.members(segment, on)
+
+
+def campaign_preview(campaign, *, on: date) -> list[tuple]:
+    """Who the campaign would pay on `on` and how much, by name: what the daily run would pay that day (the
+    occurrences not paid yet), whether or not the campaign is paused."""
+    due = {user_id: amount for user_id, _occurrence, amount in campaign_rules.due(campaign, on)}
+    users = get_user_model().objects.filter(pk__in=bulk.ids_in(list(due))).select_related("department")
+    return [(user, due[user.pk]) for user in users.order_by("full_name", "pk")]
+
+
+def campaign_summary(campaign) -> str:
+    return campaign_rules.summary(campaign)
