@@ -211,10 +211,16 @@ class ReasonRequired(ApprovalError):
 
 
 class InvalidSegment(BonusError):
+    """`field`: the setting the refusal is about (a screen shows the message next to it)."""
+
     default_message = _("The segment's conditions are not valid.")
 
+    def __init__(self, message=None, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
-class InvalidCampaign(BonusError):
+
+class InvalidCampaign(InvalidSegment):
     default_message = _("The campaign's settings are not valid.")
 
 

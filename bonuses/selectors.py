@@ -1,6 +1,7 @@
 """Reads that apply the ledger's rules (SPEC.md section 5).
 
-The reads of managers' budgets are in `budget_selectors` and the roles in `roles`; both are named here too
+The reads of managers' budgets are in `budget_selectors`, those of segments and campaigns in
+`campaign_selectors` and the roles in `roles`; all are named here too
 (`selectors.budget`, `selectors.can_manage`, ...), so that screens read everything from one place.
 """
 
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from users.models import Department
 
-from . import bulk, campaign_rules, conditions, planner, rules
+from . import conditions, planner, rules
 from .budget_selectors import BudgetFigures as BudgetFigures
 from .budget_selectors import budget as budget
 from .budget_selectors import budget_movements as budget_movements
@@ -30,6 +31,13 @@ from .budget_selectors import budgets_of as budgets_of
 from .budget_selectors import pending_of as pending_of
 from .budget_selectors import pending_requests as pending_requests
 from .budget_selectors import requests_of as requests_of
+from .campaign_selectors import campaign_days as campaign_days
+from .campaign_selectors import campaign_list as campaign_list
+from .campaign_selectors import campaign_of_batch as campaign_of_batch
+from .campaign_selectors import campaign_preview as campaign_preview
+from .campaign_selectors import campaign_report as campaign_report
+from .campaign_selectors import campaign_summary as campaign_summary
+from .campaign_selectors import segment_members as segment_members
 from .exceptions import AccountBlocked, AccumulateOnly
 from .filters import EmployeeFilter
 from .models import Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
@@ -416,23 +424,3 @@ def account_state(user, currency=None) -> AccountState:
     """The state of the employee's account in one currency (active where there is no account)."""
     currency = get_currency(currency)
     return next((state for state in account_states(user) if state.currency.pk == currency.pk), AccountState(currency))
-
-
-# Segments and campaigns ---------------------------------------------------------------------------
-
-
-def segment_members(segment, *, on: date | None = None):
-    """The active employees in `segment` as of `on` (default today, in the company time zone)."""
-    return campaign_rules.members(segment, on)
-
-
-def campaign_preview(campaign, *, on: date) -> list[tuple]:
-    """Who the campaign would pay on `on` and how much, by name: what the daily run would pay that day (the
-    occurrences not paid yet), whether or not the campaign is paused."""
-    due = {user_id: amount for user_id, _occurrence, amount in campaign_rules.due(campaign, on)}
-    users = get_user_model().objects.filter(pk__in=bulk.ids_in(list(due))).select_related("department")
-    return [(user, due[user.pk]) for user in users.order_by("full_name", "pk")]
-
-
-def campaign_summary(campaign) -> str:
-    return campaign_rules.summary(campaign)

@@ -29,15 +29,15 @@ def _require_admin(actor) -> None:
         raise exceptions.NotPermitted()
 
 
-def _non_negative(value, message) -> int | None:
+def _non_negative(value, message, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
         value = int(value)
     except (TypeError, ValueError):
-        raise exceptions.InvalidSegment(message) from None
+        raise exceptions.InvalidSegment(message, field=name) from None
     if value < 0 or value > rules.MAX_DAYS:
-        raise exceptions.InvalidSegment(message)
+        raise exceptions.InvalidSegment(message, field=name)
     return value
 
 
@@ -64,26 +64,36 @@ def save_segment(
     _require_admin(actor)
     name = (name or "").strip()
     if not name:
-        raise exceptions.InvalidSegment(_("Give the segment a name."))
+        raise exceptions.InvalidSegment(_("Give the segment a name."), field="name")
     days = _("Days are whole numbers from 0 to 36,525.")
-    hired_min, hired_max = _non_negative(hired_days_min, days), _non_negative(hired_days_max, days)
-    joined_min, joined_max = _non_negative(joined_days_min, days), _non_negative(joined_days_max, days)
+    hired_min = _non_negative(hired_days_min, days, "hired_days_min")
+    hired_max = _non_negative(hired_days_max, days, "hired_days_max")
+    joined_min = _non_negative(joined_days_min, days, "joined_days_min")
+    joined_max = _non_negative(joined_days_max, days, "joined_days_max")
     if hired_min is not None and hired_max is not None and hired_min > hired_max:
-        raise exceptions.InvalidSegment(_("“Days since hire, at least” is more than “at most”."))
+        raise exceptions.InvalidSegment(
+            _("“Days since hire, at least” is more than “at most”."), field="hired_days_max"
+        )
     if joined_min is not None and joined_max is not None and joined_min > joined_max:
-        raise exceptions.InvalidSegment(_("“Days in the program, at least” is more than “at most”."))
+        raise exceptions.InvalidSegment(
+            _("“Days in the program, at least” is more than “at most”."), field="joined_days_max"
+        )
     if birth_month not in (None, "") and (not str(birth_month).isdigit() or not 1 <= int(birth_month) <= 12):
-        raise exceptions.InvalidSegment(_("The birth month is a month from 1 to 12."))
+        raise exceptions.InvalidSegment(_("The birth month is a month from 1 to 12."), field="birth_month")
     birth_month = int(birth_month) if birth_month not in (None, "") else None
     low = None if balance_min in (None, "") else Decimal(balance_min)
     high = None if balance_max in (None, "") else Decimal(balance_max)
     if low is not None and high is not None and low > high:
-        raise exceptions.InvalidSegment(_("The balance's lower bound is more than its upper bound."))
+        raise exceptions.InvalidSegment(
+            _("The balance's lower bound is more than its upper bound."), field="balance_max"
+        )
     if (low is not None or high is not None) and currency is None:
         currency = get_currency(None)
     others = Segment.objects.filter(name__iexact=name).exclude(pk=getattr(segment, "pk", None))
     if others.exists():
-        raise exceptions.InvalidSegment(_("There is already a segment named “%(name)s”.") % {"name": name})
+        raise exceptions.InvalidSegment(
+            _("There is already a segment named “%(name)s”.") % {"name": name}, field="name"
+        )
     with transaction.atomic():
         segment = segment or Segment(created_by=actor)
         segment.name, segment.birth_month, segment.tags_all = name, birth_month, bool(tags_all)
@@ -104,9 +114,9 @@ def _clean_tiers(tiers, currency: Currency) -> list[list]:
         try:
             years = int(years)
         except (TypeError, ValueError):
-            raise exceptions.InvalidCampaign(_("A tier's years are a whole number.")) from None
+            raise exceptions.InvalidCampaign(_("A tier's years are a whole number."), field="tiers") from None
         if years <= previous:
-            raise exceptions.InvalidCampaign(_("The tiers' years must increase: 1, 5, 10, …"))
+            raise exceptions.InvalidCampaign(_("The tiers' years must increase: 1, 5, 10, …"), field="tiers")
         cleaned.append([years, str(rules.clean_amount(amount, currency))])
         previous = years
     return cleaned
@@ -117,13 +127,17 @@ def _clean_calendar(trigger, day, month) -> tuple[int | None, int | None]:
         if day == "last":
             day = 31
         if day in (None, "") or not str(day).isdigit() or not 1 <= int(day) <= 31:
-            raise exceptions.InvalidCampaign(_("A monthly campaign needs the day of the month (1–31, or the last)."))
+            raise exceptions.InvalidCampaign(
+                _("A monthly campaign needs the day of the month (1–31, or the last)."), field="day"
+            )
         return int(day), None
     if trigger == Campaign.Trigger.FIXED_DATE:
         try:
             date(2024, int(month), int(day))  # a leap year: 29 February is a fixed date too
         except (TypeError, ValueError):
-            raise exceptions.InvalidCampaign(_("A fixed-date campaign needs a valid day and month.")) from None
+            raise exceptions.InvalidCampaign(
+                _("A fixed-date campaign needs a valid day and month."), field="day"
+            ) from None
         return int(day), int(month)
     return None, None
 
@@ -153,20 +167,20 @@ def save_campaign(
     _require_admin(actor)
     name = (name or "").strip()
     if not name:
-        raise exceptions.InvalidCampaign(_("Give the campaign a name."))
+        raise exceptions.InvalidCampaign(_("Give the campaign a name."), field="name")
     if trigger not in Campaign.Trigger.values:
-        raise exceptions.InvalidCampaign(_("Choose the campaign's trigger."))
+        raise exceptions.InvalidCampaign(_("Choose the campaign's trigger."), field="trigger")
     currency = get_currency(currency)
     if tiers and trigger != Campaign.Trigger.ANNIVERSARY:
-        raise exceptions.InvalidCampaign(_("Only a work-anniversary campaign has tenure tiers."))
+        raise exceptions.InvalidCampaign(_("Only a work-anniversary campaign has tenure tiers."), field="tiers")
     tiers = _clean_tiers(tiers, currency)
     amount = Decimal(tiers[0][1]) if tiers and amount in (None, "") else rules.clean_amount(amount, currency)
     day, month = _clean_calendar(trigger, day, month)
     starts_on = starts_on or getattr(campaign, "starts_on", None) or campaign_rules.today()
     if ends_on is not None and ends_on < starts_on:
-        raise exceptions.InvalidCampaign(_("The campaign ends before it starts."))
+        raise exceptions.InvalidCampaign(_("The campaign ends before it starts."), field="ends_on")
     if lifetime_days not in (None, "") and expires_on is not None:
-        raise exceptions.InvalidCampaign(_("Give either an expiry date or a lifetime, not both."))
+        raise exceptions.InvalidCampaign(_("Give either an expiry date or a lifetime, not both."), field="expires_on")
     if lifetime_days not in (None, ""):
         rules.check_lifetime_days(lifetime_days)
         lifetime_days = int(lifetime_days)
@@ -175,11 +189,15 @@ def save_campaign(
     description = rules.clean_comment(description)
     others = Campaign.objects.filter(name__iexact=name).exclude(pk=getattr(campaign, "pk", None))
     if others.exists():
-        raise exceptions.InvalidCampaign(_("There is already a campaign named “%(name)s”.") % {"name": name})
+        raise exceptions.InvalidCampaign(
+            _("There is already a campaign named “%(name)s”.") % {"name": name}, field="name"
+        )
     with transaction.atomic():
         campaign = campaign or Campaign(created_by=actor)
         if campaign.pk and campaign.awards.exists() and campaign.currency_id != currency.pk:
-            raise exceptions.InvalidCampaign(_("The campaign has awarded points: its currency cannot change."))
+            raise exceptions.InvalidCampaign(
+                _("The campaign has awarded points: its currency cannot change."), field="currency"
+            )
         for field_name, value in {
             "name": name,
             "trigger": trigger,
@@ -262,7 +280,8 @@ def _pay(campaign: Campaign, day: date, result: CampaignRunResult) -> None:
     """Pay one campaign's awards due on `day`: all of them or, refused, none (said in the result)."""
     try:
         with transaction.atomic():
-            campaign = Campaign.objects.select_for_update().select_related("segment", "currency").get(pk=campaign.pk)
+            list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk"))  # a second run waits
+            campaign = Campaign.objects.select_related("segment", "currency").get(pk=campaign.pk)
             if not campaign.is_active:  # paused while the run waited
                 return
             by_amount: dict[Decimal, list[tuple[int, date]]] = {}
