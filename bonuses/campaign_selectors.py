@@ -56,4 +56,4 @@ def campaign_of_batch(batch):
 
 
 def campaign_list():
-    return Campaign.objects.select_related("segment", "currency").annotate(award_count=Count("awards"))
+    return Campaign.objects.select_related("segment", "currency").annotate(award_count=Count("awards")).order_by("name")

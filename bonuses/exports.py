@@ -91,3 +91,18 @@ class BudgetExport(SheetExport):
 
     def department_names(self, pk: int, row: tuple) -> str:
         return ", ".join(sorted(self.departments.get(pk, [])))
+
+
+class SegmentMembersExport(SheetExport):
+    """A segment's members as of a day."""
+
+    name = "segment-members"
+    title = _("Segment members")
+    columns = [
+        Column(_("Full name"), "full_name", 28),
+        Column(_("E-mail"), "email", 32),
+        Column(_("Employee number"), "employee_number", 16),
+        Column(_("Department"), "department__name", 22),
+        Column(_("Hire date"), "hire_date", 12),
+        Column(_("Date of birth"), "date_of_birth", 12),
+    ]

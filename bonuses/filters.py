@@ -12,8 +12,8 @@ from giftshop.web.filters import CompanyDayFilter, EmployeeChoiceFilter, ModelMu
 from giftshop.web.forms import DATE_INPUT, EmployeeAutocomplete
 from users.models import City, Department, Position, Tag
 
-from . import conditions
-from .models import Batch, Currency, Entry
+from . import campaign_rules, conditions
+from .models import Batch, Campaign, CampaignAward, Currency, Entry
 
 
 def condition(apply):
@@ -86,11 +86,18 @@ class LogFilter(django_filters.FilterSet):
     period_to = CompanyDayFilter(field_name="at", until=True, label=_("To"))
     comment = django_filters.CharFilter(lookup_expr="icontains", label=_("Comment contains"))
     batch = django_filters.ModelChoiceFilter(queryset=Batch.objects.all(), label=_("Batch"), widget=forms.HiddenInput)
+    campaign = django_filters.ModelChoiceFilter(
+        queryset=Campaign.objects.all(), label=_("Campaign"), method="of_campaign", empty_label=_("Any campaign")
+    )
 
     class Meta:
         model = Entry
         fields = []
         form = PeriodForm
+
+    def of_campaign(self, queryset, name, value):
+        """The entries of the batches the campaign paid."""
+        return queryset.filter(batch__in=CampaignAward.objects.filter(campaign=value).values("batch"))
 
 
 class BudgetFilter(django_filters.FilterSet):
@@ -108,3 +115,28 @@ class BudgetFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(full_name__icontains=value) | Q(email__icontains=value)) if value else queryset
+
+
+class SegmentMembersFilter(django_filters.FilterSet):
+    """A segment's members "as of" a day (default today): the day decides who they are, as the daily run's."""
+
+    on = django_filters.DateFilter(label=_("As of"), widget=DATE_INPUT, method="as_of")
+
+    class Meta:
+        model = get_user_model()
+        fields = []
+
+    def __init__(self, *args, segment=None, **kwargs):
+        self.segment = segment
+        super().__init__(*args, **kwargs)
+
+    def as_of(self, queryset, name, value):
+        return queryset  # filter_queryset reads the day
+
+    @property
+    def qs(self):
+        """The members as of the day chosen (today when none is): unlike other filters, unbound filters too."""
+        if not hasattr(self, "_qs"):
+            day = self.form.cleaned_data.get("on") if self.is_bound and self.form.is_valid() else None
+            self._qs = campaign_rules.members(self.segment, day).filter(pk__in=self.queryset.values("pk"))
+        return self._qs
