@@ -2,12 +2,14 @@
 take (services.save_segment, services.save_campaign), which decide."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from giftshop.web.forms import DATE_INPUT
 from users.models import City, Department, Position, Tag
 
+from .filters import EmployeeFilter
 from .models import Campaign, Currency, Segment
 
 MONTH_CHOICES = [("", _("Any month")), *((str(number), name) for number, name in MONTHS.items())]
@@ -132,3 +134,29 @@ class DayForm(forms.Form):
         required=False,
         empty_value=1,
     )
+
+
+def initial_from_accrual_filter(data, today) -> dict:
+    """A new segment's conditions from the accrual table's filter in `data` (its query string): the same
+    departments, cities, positions, tags and balance range, and its hire dates as days since hire on `today`
+    (a segment counts days, so that it keeps meaning the same as time passes). The search text has no condition."""
+    form = EmployeeFilter(data, queryset=get_user_model().objects.none()).form  # the table's own reading
+    if not form.is_valid():
+        return {}
+    values = form.cleaned_data
+    initial = {
+        "departments": list(values.get("department") or []),
+        "cities": list(values.get("city") or []),
+        "positions": list(values.get("position") or []),
+        "tags": list(values.get("tags") or []),
+        "balance_min": values.get("balance_min"),
+        "balance_max": values.get("balance_max"),
+    }
+    if values.get("hired_before"):
+        initial["hired_days_min"] = max((today - values["hired_before"]).days, 0)
+    if values.get("hired_after"):
+        initial["hired_days_max"] = max((today - values["hired_after"]).days, 0)
+    currency = data.get("currency")
+    if currency and str(currency).isdigit():
+        initial["currency"] = Currency.objects.filter(pk=currency).first()
+    return {name: value for name, value in initial.items() if value not in (None, [])}

@@ -13,7 +13,7 @@ from giftshop.web.forms import DATE_INPUT, EmployeeAutocomplete
 from users.models import City, Department, Position, Tag
 
 from . import campaign_rules, conditions
-from .models import Batch, Campaign, CampaignAward, Currency, Entry
+from .models import Batch, Campaign, CampaignAward, Currency, Entry, Segment
 
 
 def condition(apply):
@@ -46,6 +46,9 @@ class EmployeeFilter(django_filters.FilterSet):
     hired_before = django_filters.DateFilter(
         label=_("Hired until"), widget=DATE_INPUT, method=condition(conditions.hired_until)
     )
+    segment = django_filters.ModelChoiceFilter(
+        queryset=Segment.objects.all(), label=_("Segment"), method="in_segment", empty_label=_("Any segment")
+    )
 
     class Meta:
         model = get_user_model()
@@ -55,6 +58,10 @@ class EmployeeFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         if departments is not None:  # a manager filters within the departments they manage
             self.filters["department"].queryset = departments
+
+    def in_segment(self, queryset, name, value):
+        """The members of a saved segment today (its conditions as the daily run reads them)."""
+        return queryset.filter(pk__in=campaign_rules.members(value).values("pk"))
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -12,8 +12,8 @@ from django_filters.views import FilterView
 from giftshop.web.views import AdministratorRequiredMixin, BoundedTableMixin, ExportMixin, ServiceFormMixin
 from users.models import User
 
-from .. import services
-from ..campaign_forms import SegmentForm
+from .. import campaign_rules, services
+from ..campaign_forms import SegmentForm, initial_from_accrual_filter
 from ..exports import SegmentMembersExport
 from ..filters import SegmentMembersFilter
 from ..models import Segment
@@ -34,7 +34,10 @@ class SegmentCreateView(AdministratorRequiredMixin, ServiceFormMixin, FormView):
     segment = None
 
     def get_initial(self):
-        return SegmentForm.initial_of(self.segment) if self.segment else {}
+        if self.segment:
+            return SegmentForm.initial_of(self.segment)
+        # "Save as segment" on the accrual table: its current filter.
+        return initial_from_accrual_filter(self.request.GET, campaign_rules.today()) if self.request.GET else {}
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "segment": self.segment}

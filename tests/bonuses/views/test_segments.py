@@ -5,6 +5,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from bonuses import services
@@ -64,3 +65,21 @@ def test_the_export_lists_the_members_of_that_day(as_admin, veterans):
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     names = [row[0] for row in sheet.iter_rows(values_only=True)]
     assert "Vera Veteran" in names and "Nina Newcomer" not in names
+
+
+def test_save_as_segment_takes_the_accrual_tables_filter(as_admin, department, bonuses):
+    table = as_admin.get(f"/bonuses/accrual/?department={department.pk}&balance_min=5").content.decode()
+    assert "Save as segment" in table
+    hired_before = timezone.localdate() - timedelta(days=365)
+    response = as_admin.get(f"/bonuses/segments/new/?department={department.pk}&hired_before={hired_before}")
+    initial = response.context["form"].initial
+    assert initial["departments"] == [department] and initial["hired_days_min"] == 365
+
+
+def test_the_accrual_table_selects_a_saved_segment(as_admin, administrator, make_user):
+    today = timezone.localdate()
+    make_user(full_name="Long Ago", hire_date=today - timedelta(days=366))
+    make_user(full_name="Recently", hire_date=today - timedelta(days=10))
+    segment = services.save_segment(name="Veterans", actor=administrator, hired_days_min=365)
+    response = as_admin.get(f"/bonuses/accrual/?segment={segment.pk}")
+    assert [row.full_name for row in table_records(response)] == ["Long Ago"]
