@@ -81,7 +81,7 @@ class CampaignForm(forms.Form):
         help_text=_("Monthly: the day of the month (31: the last day); fixed date: the day."),
     )
     month = forms.TypedChoiceField(
-        label=_("Month"), choices=MONTH_CHOICES[1:], required=False, coerce=int, empty_value=None
+        label=_("Month"), choices=[("", "—"), *MONTH_CHOICES[1:]], required=False, coerce=int, empty_value=None
     )
     tiers = forms.CharField(
         label=_("Tenure tiers"),

@@ -83,5 +83,5 @@ class SegmentDetailView(AdministratorRequiredMixin, ExportMixin, BoundedTableMix
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
         context["segment"] = self.segment
-        context["count"] = filterset.qs.count() if filterset.is_valid() else None
+        context["count"] = filterset.qs.count() if not filterset.is_bound or filterset.is_valid() else None
         return context
