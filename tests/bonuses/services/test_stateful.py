@@ -806,13 +806,13 @@ class LedgerMachine(RuleBasedStateMachine):
             if available < model.amount:
                 short.append((self.users[employee].pk, model.amount - available))
         if short:
-            before = self.known_fingerprint or self.fingerprint()
+            before = self.known_state or ledger_state()
             with pytest.raises(ReversalShortfall) as refusal:
                 call()
             assert sorted((s.employee_id, s.missing) for s in refusal.value.shortfalls) == short
             event("refused: ReversalShortfall")
-            self.known_fingerprint = self.fingerprint()
-            assert self.known_fingerprint == before, "the refused reversal changed the ledger"
+            self.known_state = ledger_state()
+            assert self.known_state == before, "the refused reversal changed the ledger"
             return
         reversal = call()
         entries = dict(Entry.objects.filter(batch=reversal).values_list("user_id", "amount"))
