@@ -57,3 +57,8 @@ def campaign_of_batch(batch):
 
 def campaign_list():
     return Campaign.objects.select_related("segment", "currency").annotate(award_count=Count("awards")).order_by("name")
+
+
+def campaign_awards(campaign):
+    """A campaign's awards, the latest first (the report's Excel export)."""
+    return CampaignAward.objects.filter(campaign=campaign).order_by("-paid_on", "user__full_name", "pk")

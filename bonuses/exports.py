@@ -106,3 +106,19 @@ class SegmentMembersExport(SheetExport):
         Column(_("Hire date"), "hire_date", 12),
         Column(_("Date of birth"), "date_of_birth", 12),
     ]
+
+
+class CampaignAwardsExport(SheetExport):
+    """A campaign's awards, every month: who got how much, on which day, for which occurrence, in which batch."""
+
+    name = "campaign-awards"
+    title = _("Campaign awards")
+    columns = [
+        Column(_("Paid on"), "paid_on", 12),
+        Column(_("Occurrence"), "occurrence", 12),
+        Column(_("Employee"), "user__full_name", 28),
+        Column(_("E-mail"), "user__email", 30),
+        Column(_("Department"), "user__department__name", 20),
+        Column(_("Amount"), "amount", 12, points_format, cell="points"),
+        Column(_("Batch"), "batch_id", 8),
+    ]

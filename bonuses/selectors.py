@@ -31,6 +31,7 @@ from .budget_selectors import budgets_of as budgets_of
 from .budget_selectors import pending_of as pending_of
 from .budget_selectors import pending_requests as pending_requests
 from .budget_selectors import requests_of as requests_of
+from .campaign_selectors import campaign_awards as campaign_awards
 from .campaign_selectors import campaign_days as campaign_days
 from .campaign_selectors import campaign_list as campaign_list
 from .campaign_selectors import campaign_of_batch as campaign_of_batch

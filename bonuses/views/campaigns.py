@@ -18,6 +18,7 @@ from giftshop.web.views import AdministratorRequiredMixin, ServiceFormMixin
 from .. import campaign_rules, selectors, services
 from ..campaign_forms import CampaignForm, DayForm
 from ..exceptions import BonusError, InvalidAmount
+from ..exports import CampaignAwardsExport
 from ..models import Campaign
 
 PREVIEW_ROWS = 500  # the preview lists this many rows on the page; the totals count every one
@@ -72,6 +73,14 @@ class CampaignDetailView(AdministratorRequiredMixin, TemplateView):
     @cached_property
     def campaign(self):
         return get_object_or_404(Campaign.objects.select_related("segment", "currency"), pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":  # the report: every award
+            export = CampaignAwardsExport(currency=self.campaign.currency)
+            return export.response(
+                selectors.campaign_awards(self.campaign), filters={_("Campaign"): self.campaign.name}
+            )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

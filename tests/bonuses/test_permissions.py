@@ -243,6 +243,12 @@ CASES = [
     Case("campaign-create-GET", "campaign-create", "GET", lambda w: "/bonuses/campaigns/new/"),
     Case("campaign-create-POST", "campaign-create", "POST", lambda w: "/bonuses/campaigns/new/", campaign_data),
     Case("campaign-detail", "campaign-detail", "GET", lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/"),
+    Case(
+        "campaign-detail-export",
+        "campaign-detail",
+        "GET",
+        lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/?export=xlsx",
+    ),
     Case("campaign-update-GET", "campaign-update", "GET", lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/edit/"),
     Case(
         "campaign-update-POST",

@@ -2,9 +2,11 @@
 page (summary with the weekend rule, the preview for a day or the next 30 days with the total cost, the report,
 the log link), pause / resume / end, and delete only without awards; the log filtered by campaign; the menu."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from bonuses import services
 from bonuses.models import Campaign, Entry
@@ -137,3 +139,11 @@ def test_the_list_and_the_menu_for_administrators_only(as_admin, birthdays, clie
     client.force_login(manager)
     page = client.get("/bonuses/accrual/").content.decode()
     assert "/bonuses/campaigns/" not in page and "/bonuses/segments/" not in page
+
+
+def test_the_report_exports_every_award(as_admin, birthdays):
+    services.run_campaigns(on=ON)
+    response = as_admin.get(f"/bonuses/campaigns/{birthdays.pk}/?export=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = [row for row in sheet.iter_rows(values_only=True) if row and row[2] == "Bea Birthday"]
+    assert len(rows) == 1 and rows[0][5] == 100
