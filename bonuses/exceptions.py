@@ -205,3 +205,24 @@ class RequestDecided(ApprovalError):
 
 class ReasonRequired(ApprovalError):
     default_message = _("Give the reason for the rejection.")
+
+
+# Segments and campaigns ---------------------------------------------------------------------------
+
+
+class InvalidSegment(BonusError):
+    """`field`: the setting the refusal is about (a screen shows the message next to it)."""
+
+    default_message = _("The segment's conditions are not valid.")
+
+    def __init__(self, message=None, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidCampaign(InvalidSegment):
+    default_message = _("The campaign's settings are not valid.")
+
+
+class CampaignHasAwards(InvalidCampaign):
+    default_message = _("This campaign has awarded points: it cannot be deleted, only ended.")

@@ -91,3 +91,34 @@ class BudgetExport(SheetExport):
 
     def department_names(self, pk: int, row: tuple) -> str:
         return ", ".join(sorted(self.departments.get(pk, [])))
+
+
+class SegmentMembersExport(SheetExport):
+    """A segment's members as of a day."""
+
+    name = "segment-members"
+    title = _("Segment members")
+    columns = [
+        Column(_("Full name"), "full_name", 28),
+        Column(_("E-mail"), "email", 32),
+        Column(_("Employee number"), "employee_number", 16),
+        Column(_("Department"), "department__name", 22),
+        Column(_("Hire date"), "hire_date", 12),
+        Column(_("Date of birth"), "date_of_birth", 12),
+    ]
+
+
+class CampaignAwardsExport(SheetExport):
+    """A campaign's awards, every month: who got how much, on which day, for which occurrence, in which batch."""
+
+    name = "campaign-awards"
+    title = _("Campaign awards")
+    columns = [
+        Column(_("Paid on"), "paid_on", 12),
+        Column(_("Occurrence"), "occurrence", 12),
+        Column(_("Employee"), "user__full_name", 28),
+        Column(_("E-mail"), "user__email", 30),
+        Column(_("Department"), "user__department__name", 20),
+        Column(_("Amount"), "amount", 12, points_format, cell="points"),
+        Column(_("Batch"), "batch_id", 8),
+    ]

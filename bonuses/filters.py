@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -12,22 +12,42 @@ from giftshop.web.filters import CompanyDayFilter, EmployeeChoiceFilter, ModelMu
 from giftshop.web.forms import DATE_INPUT, EmployeeAutocomplete
 from users.models import City, Department, Position, Tag
 
-from .models import Batch, Currency, Entry
+from . import campaign_rules, conditions
+from .models import Batch, Campaign, CampaignAward, Currency, Entry, Segment
+
+
+def condition(apply):
+    """A filter method applying one of bonuses/conditions.py to the value chosen."""
+
+    def method(queryset, name, value):
+        if value is None or (isinstance(value, QuerySet | list) and not value):  # nothing chosen: no condition
+            return queryset
+        return apply(queryset, value)
+
+    return method
 
 
 class EmployeeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    department = ModelMultipleIdsFilter(queryset=Department.objects.all(), label=_("Department"), distinct=False)
-    city = ModelMultipleIdsFilter(queryset=City.objects.all(), label=_("City"), distinct=False)
-    position = ModelMultipleIdsFilter(queryset=Position.objects.all(), label=_("Position"), distinct=False)
-    tags = ModelMultipleIdsFilter(queryset=Tag.objects.all(), label=_("Tags"), distinct=True)
-    balance_min = django_filters.NumberFilter(field_name="balance", lookup_expr="gte", label=_("Balance from"))
-    balance_max = django_filters.NumberFilter(field_name="balance", lookup_expr="lte", label=_("Balance to"))
+    # Each condition as bonuses/conditions.py defines it, which the segments share.
+    department = ModelMultipleIdsFilter(
+        queryset=Department.objects.all(), label=_("Department"), method=condition(conditions.in_departments)
+    )
+    city = ModelMultipleIdsFilter(queryset=City.objects.all(), label=_("City"), method=condition(conditions.in_cities))
+    position = ModelMultipleIdsFilter(
+        queryset=Position.objects.all(), label=_("Position"), method=condition(conditions.in_positions)
+    )
+    tags = ModelMultipleIdsFilter(queryset=Tag.objects.all(), label=_("Tags"), method=condition(conditions.with_tags))
+    balance_min = django_filters.NumberFilter(label=_("Balance from"), method=condition(conditions.balance_from))
+    balance_max = django_filters.NumberFilter(label=_("Balance to"), method=condition(conditions.balance_to))
     hired_after = django_filters.DateFilter(
-        field_name="hire_date", lookup_expr="gte", label=_("Hired from"), widget=DATE_INPUT
+        label=_("Hired from"), widget=DATE_INPUT, method=condition(conditions.hired_from)
     )
     hired_before = django_filters.DateFilter(
-        field_name="hire_date", lookup_expr="lte", label=_("Hired until"), widget=DATE_INPUT
+        label=_("Hired until"), widget=DATE_INPUT, method=condition(conditions.hired_until)
+    )
+    segment = django_filters.ModelChoiceFilter(
+        queryset=Segment.objects.all(), label=_("Segment"), method="in_segment", empty_label=_("Any segment")
     )
 
     class Meta:
@@ -38,6 +58,10 @@ class EmployeeFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         if departments is not None:  # a manager filters within the departments they manage
             self.filters["department"].queryset = departments
+
+    def in_segment(self, queryset, name, value):
+        """The members of a saved segment today (its conditions as the daily run reads them)."""
+        return queryset.filter(pk__in=campaign_rules.members(value).values("pk"))
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -69,11 +93,18 @@ class LogFilter(django_filters.FilterSet):
     period_to = CompanyDayFilter(field_name="at", until=True, label=_("To"))
     comment = django_filters.CharFilter(lookup_expr="icontains", label=_("Comment contains"))
     batch = django_filters.ModelChoiceFilter(queryset=Batch.objects.all(), label=_("Batch"), widget=forms.HiddenInput)
+    campaign = django_filters.ModelChoiceFilter(
+        queryset=Campaign.objects.all(), label=_("Campaign"), method="of_campaign", empty_label=_("Any campaign")
+    )
 
     class Meta:
         model = Entry
         fields = []
         form = PeriodForm
+
+    def of_campaign(self, queryset, name, value):
+        """The entries of the batches the campaign paid."""
+        return queryset.filter(batch__in=CampaignAward.objects.filter(campaign=value).values("batch"))
 
 
 class BudgetFilter(django_filters.FilterSet):
@@ -91,3 +122,28 @@ class BudgetFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(full_name__icontains=value) | Q(email__icontains=value)) if value else queryset
+
+
+class SegmentMembersFilter(django_filters.FilterSet):
+    """A segment's members "as of" a day (default today): the day decides who they are, as the daily run's."""
+
+    on = django_filters.DateFilter(label=_("As of"), widget=DATE_INPUT, method="as_of")
+
+    class Meta:
+        model = get_user_model()
+        fields = []
+
+    def __init__(self, *args, segment=None, **kwargs):
+        self.segment = segment
+        super().__init__(*args, **kwargs)
+
+    def as_of(self, queryset, name, value):
+        return queryset  # filter_queryset reads the day
+
+    @property
+    def qs(self):
+        """The members as of the day chosen (today when none is): unlike other filters, unbound filters too."""
+        if not hasattr(self, "_qs"):
+            day = self.form.cleaned_data.get("on") if self.is_bound and self.form.is_valid() else None
+            self._qs = campaign_rules.members(self.segment, day).filter(pk__in=self.queryset.values("pk"))
+        return self._qs

@@ -1,6 +1,7 @@
 """Reads that apply the ledger's rules (SPEC.md section 5).
 
-The reads of managers' budgets are in `budget_selectors` and the roles in `roles`; both are named here too
+The reads of managers' budgets are in `budget_selectors`, those of segments and campaigns in
+`campaign_selectors` and the roles in `roles`; all are named here too
 (`selectors.budget`, `selectors.can_manage`, ...), so that screens read everything from one place.
 """
 
@@ -12,15 +13,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from users.models import Department
 
-from . import planner, rules
+from . import conditions, planner, rules
 from .budget_selectors import BudgetFigures as BudgetFigures
 from .budget_selectors import budget as budget
 from .budget_selectors import budget_movements as budget_movements
@@ -31,9 +31,17 @@ from .budget_selectors import budgets_of as budgets_of
 from .budget_selectors import pending_of as pending_of
 from .budget_selectors import pending_requests as pending_requests
 from .budget_selectors import requests_of as requests_of
+from .campaign_selectors import campaign_awards as campaign_awards
+from .campaign_selectors import campaign_days as campaign_days
+from .campaign_selectors import campaign_list as campaign_list
+from .campaign_selectors import campaign_of_batch as campaign_of_batch
+from .campaign_selectors import campaign_preview as campaign_preview
+from .campaign_selectors import campaign_report as campaign_report
+from .campaign_selectors import campaign_summary as campaign_summary
+from .campaign_selectors import segment_members as segment_members
 from .exceptions import AccountBlocked, AccumulateOnly
 from .filters import EmployeeFilter
-from .models import AMOUNT, Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
+from .models import Account, AccountStateChange, Allocation, Batch, Currency, Entry, Lot
 from .roles import budget_holders as budget_holders
 from .roles import can_grant, can_manage
 from .roles import grants_from_budget as grants_from_budget
@@ -309,12 +317,7 @@ def accrual_table(viewer, currency):
     """The accrual table's rows: employees in scope, each with the active balance and state of their account
     in `currency`."""
     return (
-        employees_in_scope(viewer)
-        .annotate(account=FilteredRelation("bonus_accounts", condition=Q(bonus_accounts__currency=currency)))
-        .annotate(
-            balance=Coalesce("account__active", Value(ZERO), output_field=DecimalField(**AMOUNT)),
-            account_state=Coalesce("account__state", Value(Account.State.ACTIVE.value)),
-        )
+        conditions.with_balance(employees_in_scope(viewer), currency)
         .select_related("position", "city", "department")
         .prefetch_related("tags")
     )

@@ -341,3 +341,18 @@ class MyRequestTable(tables.Table):
     def render_status(self, record):
         styles = {"pending": "text-bg-warning", "approved": "text-bg-success", "rejected": "text-bg-danger"}
         return format_html('<span class="badge {}">{}</span>', styles[record.status], record.get_status_display())
+
+
+class SegmentMemberTable(tables.Table):
+    """A segment's members as of a day."""
+
+    full_name = tables.Column(verbose_name=_("Full name"), attrs={"td": {"class": "fw-medium"}})
+    email = tables.Column(verbose_name=_("E-mail"))
+    department = tables.Column(verbose_name=_("Department"), order_by=("department__name",))
+    hire_date = tables.Column(verbose_name=_("Hire date"))
+    date_of_birth = tables.Column(verbose_name=_("Date of birth"))
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "member-table"}
+        order_by = ("full_name",)
+        empty_text = _("Nobody is in the segment on that day.")

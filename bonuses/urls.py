@@ -3,7 +3,18 @@ site's root (giftshop/urls.py); the shop's administrators' screens are in bonuse
 
 from django.urls import path
 
-from .views import accounts, accrual, approvals, batches, budgets, currency_settings, log, write_off
+from .views import (
+    accounts,
+    accrual,
+    approvals,
+    batches,
+    budgets,
+    campaigns,
+    currency_settings,
+    log,
+    segments,
+    write_off,
+)
 
 app_name = "bonuses"
 
@@ -28,4 +39,17 @@ urlpatterns = [
     path("settings/", currency_settings.SettingsView.as_view(), name="settings"),
     path("settings/currency/new/", currency_settings.CurrencyCreateView.as_view(), name="currency-create"),
     path("settings/currency/<int:pk>/", currency_settings.CurrencySettingsView.as_view(), name="currency-settings"),
+    path("segments/", segments.SegmentListView.as_view(), name="segment-list"),
+    path("segments/new/", segments.SegmentCreateView.as_view(), name="segment-create"),
+    path("segments/<int:pk>/", segments.SegmentDetailView.as_view(), name="segment-detail"),
+    path("segments/<int:pk>/edit/", segments.SegmentUpdateView.as_view(), name="segment-update"),
+    path("campaigns/", campaigns.CampaignListView.as_view(), name="campaign-list"),
+    path("campaigns/new/", campaigns.CampaignCreateView.as_view(), name="campaign-create"),
+    path("campaigns/<int:pk>/", campaigns.CampaignDetailView.as_view(), name="campaign-detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.CampaignUpdateView.as_view(), name="campaign-update"),
+    path(
+        "campaigns/<int:pk>/<str:action>/",
+        campaigns.CampaignActionView.as_view(),
+        name="campaign-action",
+    ),
 ]

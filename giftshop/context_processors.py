@@ -39,6 +39,8 @@ def navigation(request) -> dict:
         items.append(NavItem(_("Write-offs"), reverse("bonuses:write-off"), "dash-circle", "admin"))
         items.append(NavItem(_("Budgets"), reverse("bonuses:budget-list"), "piggy-bank", "admin"))
         items.append(NavItem(_("Approvals"), reverse("bonuses:approval-list"), "check2-square", "admin"))
+        items.append(NavItem(_("Segments"), reverse("bonuses:segment-list"), "funnel", "admin"))
+        items.append(NavItem(_("Campaigns"), reverse("bonuses:campaign-list"), "calendar-event", "admin"))
         items.append(NavItem(_("Settings"), reverse("bonuses:settings"), "sliders", "admin"))
     if user.is_active and user.is_staff and user.has_perm("users.view_user"):
         items.append(NavItem(_("Employees"), reverse("admin:users_user_changelist"), "people", "admin"))

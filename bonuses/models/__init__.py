@@ -1,7 +1,8 @@
 """The models of the ledger: `base.py` (amount columns, immutable rows), `ledger.py` (currencies,
 accounts, lots, entries, allocations, reservations, batches, idempotency keys), `accounts.py` (the
 log of account states), `budgets.py` (managers' budgets and their movements; a currency's budget policy)
-and `approvals.py` (four-eyes approval: a currency's policy and the grant requests).
+`approvals.py` (four-eyes approval: a currency's policy and the grant requests) and `campaigns.py`
+(segments, campaigns and their awards).
 
 The shop's models (`bonuses.shop.models`) and the outbox's (`giftshop.outbox.models`) lived here
 before they moved to apps of their own; `from bonuses.models import Gift, Order, OutgoingEmail, …`
@@ -14,6 +15,7 @@ from .accounts import AccountStateChange
 from .approvals import ApprovalPolicy, GrantRequest
 from .base import AMOUNT, ZERO, ImmutableModel, ImmutableQuerySet
 from .budgets import Budget, BudgetMovement, BudgetPolicy
+from .campaigns import Campaign, CampaignAward, CampaignRunDay, Segment
 from .ledger import (
     Account,
     Allocation,
@@ -50,6 +52,9 @@ __all__ = [
     "ApprovalPolicy",
     "Batch",
     "Budget",
+    "Campaign",
+    "CampaignAward",
+    "CampaignRunDay",
     "BudgetMovement",
     "BudgetPolicy",
     "Currency",
@@ -60,4 +65,5 @@ __all__ = [
     "ImmutableQuerySet",
     "Lot",
     "Reservation",
+    "Segment",
 ]

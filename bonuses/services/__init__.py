@@ -22,11 +22,14 @@ What lives where:
 - `budgets`: managers' budgets: their periods and movements, `return_to_budget` (a reversed grant),
   `open_budgets` (the daily run); a manager's grant draws on their budget inside `accrue` / `accrue_many`;
   `budget_changes`: an administrator's `set_budget`, `top_up_budget(s)`;
+- `campaigns`: `save_segment`, `save_campaign`, `end_campaign`, `set_campaign_active`, `delete_campaign`, and
+  `run_campaigns` (the daily run: each campaign's awards due on each day since the last run, through
+  `accrue_many`, exactly once);
 - `grant_requests`: whether a grant needs a second person's approval, the request it becomes and its hold
   on the budget (called by `accrual`); `approvals`: `approve_request`, `reject_request` (which post
   through `accrual`).
 
-The package imports the models, `rules`, `roles`, `planner`, `bulk`, `exceptions` and `notifications`
+The package imports the models, `rules`, `campaign_rules`, `roles`, `planner`, `bulk`, `exceptions` and `notifications`
 (e-mails queued in the operation's transaction); nothing of the screens (views, forms, selectors)
 and nothing of the shop, which calls it. The application calls the names below; only the tests
 that compare the two settlement implementations reach into `settlement` and `settlement_sql`.
@@ -37,6 +40,15 @@ from .accrual import accrue, accrue_many
 from .approvals import approve_request, reject_request
 from .budget_changes import set_budget, top_up_budget, top_up_budgets
 from .budgets import check_grant, open_budgets, return_grants, return_to_budget
+from .campaigns import (
+    CampaignRunResult,
+    delete_campaign,
+    end_campaign,
+    run_campaigns,
+    save_campaign,
+    save_segment,
+    set_campaign_active,
+)
 from .core import BATCH_SIZE
 from .currency import create_currency, get_currency, update_currency_settings
 from .deduction import capture, refund, release, reserve, write_off
@@ -46,12 +58,15 @@ from .settlement import SettleResult, settle
 
 __all__ = [
     "BATCH_SIZE",
+    "CampaignRunResult",
     "SettleResult",
     "accrue",
     "accrue_many",
     "approve_request",
     "capture",
     "create_currency",
+    "delete_campaign",
+    "end_campaign",
     "check_grant",
     "get_currency",
     "open_budgets",
@@ -61,9 +76,13 @@ __all__ = [
     "release",
     "reserve",
     "reverse_batch",
+    "run_campaigns",
     "return_grants",
     "return_to_budget",
     "run_idempotent",
+    "save_campaign",
+    "save_segment",
+    "set_campaign_active",
     "set_account_state",
     "set_budget",
     "settle",

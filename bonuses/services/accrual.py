@@ -209,8 +209,8 @@ def _accrue(operation: str, user_ids: list[int], options: dict, currency, at, ac
 def _request_if_needed(operation, user_ids, options, currency, at, actor):
     """The GrantRequest the grant becomes under the currency's approval policy (its points held on a manager's
     budget), or None: the grant is posted now."""
-    if not currency.approval_required:
-        return None
+    if not currency.approval_required or options["source"] == Lot.Source.CAMPAIGN:
+        return None  # a campaign was decided when an administrator saved it
     moment = at or timezone.now()
     from_budget = draws_on_budget(actor)
     source = "manager" if from_budget and options["source"] in ACCRUAL_KINDS else options["source"]

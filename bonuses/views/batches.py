@@ -106,5 +106,6 @@ class BatchDetailView(GrantorRequiredMixin, ServiceFormMixin, BoundedTableMixin,
             shortfalls=self.shortfalls[:SHORTFALLS_SHOWN],
             more_shortfalls=max(len(self.shortfalls) - SHORTFALLS_SHOWN, 0),
             log_url=f"{reverse('bonuses:log-list')}?batch={batch.pk}",
+            campaign=selectors.campaign_of_batch(batch),
         )
         return context

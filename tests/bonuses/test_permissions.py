@@ -123,6 +123,14 @@ def gift_data(world):
     }
 
 
+def segment_data(world):
+    return {"name": "Veterans", "hired_days_min": "365"}
+
+
+def campaign_data(world):
+    return {"name": "Birthdays", "trigger": "birthday", "amount": "10", "currency": world["currency"].pk}
+
+
 CASES = [
     Case("accrual-list", "accrual-list", "GET", lambda w: "/bonuses/accrual/", manager_may=True),
     Case("accrual-list-export", "accrual-list", "GET", lambda w: "/bonuses/accrual/?export=xlsx", manager_may=True),
@@ -213,6 +221,49 @@ CASES = [
         lambda w: "/bonuses/budgets/bulk/",
         lambda w: {**budget_data(w), "employees": str(w["boss"].pk)},
     ),
+    Case("segment-list", "segment-list", "GET", lambda w: "/bonuses/segments/"),
+    Case("segment-create-GET", "segment-create", "GET", lambda w: "/bonuses/segments/new/"),
+    Case("segment-create-POST", "segment-create", "POST", lambda w: "/bonuses/segments/new/", segment_data),
+    Case("segment-detail", "segment-detail", "GET", lambda w: f"/bonuses/segments/{w['segment'].pk}/"),
+    Case(
+        "segment-detail-export",
+        "segment-detail",
+        "GET",
+        lambda w: f"/bonuses/segments/{w['segment'].pk}/?on=&export=xlsx",
+    ),
+    Case("segment-update-GET", "segment-update", "GET", lambda w: f"/bonuses/segments/{w['segment'].pk}/edit/"),
+    Case(
+        "segment-update-POST",
+        "segment-update",
+        "POST",
+        lambda w: f"/bonuses/segments/{w['segment'].pk}/edit/",
+        segment_data,
+    ),
+    Case("campaign-list", "campaign-list", "GET", lambda w: "/bonuses/campaigns/"),
+    Case("campaign-create-GET", "campaign-create", "GET", lambda w: "/bonuses/campaigns/new/"),
+    Case("campaign-create-POST", "campaign-create", "POST", lambda w: "/bonuses/campaigns/new/", campaign_data),
+    Case("campaign-detail", "campaign-detail", "GET", lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/"),
+    Case(
+        "campaign-detail-export",
+        "campaign-detail",
+        "GET",
+        lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/?export=xlsx",
+    ),
+    Case("campaign-update-GET", "campaign-update", "GET", lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/edit/"),
+    Case(
+        "campaign-update-POST",
+        "campaign-update",
+        "POST",
+        lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/edit/",
+        campaign_data,
+    ),
+    Case(
+        "campaign-action-POST",
+        "campaign-action",
+        "POST",
+        lambda w: f"/bonuses/campaigns/{w['campaign'].pk}/pause/",
+        dict,
+    ),
 ]
 POST_CASES = [case for case in CASES if case.method == "POST"]
 IDS = [case.label for case in CASES]
@@ -245,7 +296,11 @@ def world(bonuses, employee, make_user, administrator):
     # A grant request of the boss's waiting for approval, for the approvals screens.
     Currency.objects.filter(pk=bonuses.pk).update(approval_required=True, approval_per_employee=50)
     request = services.accrue(user=outsider, amount=60, actor=boss)
-    return {**world, "batch": batch, "boss": boss, "request": request}
+    segment = services.save_segment(name="Everyone", actor=administrator)
+    campaign = services.save_campaign(
+        name="Anniversaries", actor=administrator, trigger="anniversary", amount=5, is_active=True
+    )
+    return {**world, "batch": batch, "boss": boss, "request": request, "segment": segment, "campaign": campaign}
 
 
 # What an operation writes besides itself: a test that it happened looks past these.

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Settle every account up to the start of the given day (default: today, in the company time zone): "
         "post activations, expiries and burn-outs, then queue the expiry reminders the currencies ask for, then "
-        "open the period's budget of every manager and roll over or lapse the ended ones. "
+        "open the period's budget of every manager and roll over or lapse the ended ones, then pay the campaigns due "
+        "on every day since their last run up to the given day (each occurrence once). "
         "Idempotent; catches up on missed days."
     )
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
                 raise CommandError("--date is in the future: what is due then cannot be posted yet.")
         else:
             at = timezone.now()
+            day = rules.local_date(at)
 
         def progress(done, total):
             if total > services.BATCH_SIZE:
@@ -69,3 +71,10 @@ class Command(BaseCommand):
         labels = dict(BudgetMovement.Kind.choices)
         kinds = (BudgetMovement.Kind.OPENED, BudgetMovement.Kind.ROLLED_OVER, BudgetMovement.Kind.LAPSED)
         self.stdout.write("Managers' budgets: " + ", ".join(f"{labels[kind]} {posted.get(kind, 0)}" for kind in kinds))
+        campaigns = services.run_campaigns(on=day)
+        self.stdout.write(
+            f"Campaigns ({campaigns.days[0]} to {campaigns.days[-1]}): {campaigns.awards} awards, "
+            f"{campaigns.points} points in {campaigns.batches} batches."
+        )
+        for refusal in campaigns.refusals:
+            self.stderr.write(f"  Not paid: {refusal}")
